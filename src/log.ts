@@ -1,0 +1,9 @@
+import pino, { type Logger } from 'pino';
+
+/** One structured JSON logger for CLIs and the server; LOG_LEVEL picks the level. */
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({ name, level });
+}
+
+export const log = createLogger('fashion-similar');
+export type { Logger };

@@ -1,0 +1,15 @@
+/**
+ * The seam between serving/evaluation and tfjs: the only interface the
+ * catalog, index and server use to turn preprocessed images into vectors.
+ */
+export interface Embedder {
+  /** Stable identifier of the weights, e.g. `default@<sha256 prefix of weights>`. */
+  readonly modelVersion: string;
+  readonly dim: number;
+  /**
+   * Embeds `count` images given as count*784 floats in [0,1] (garment light on
+   * dark, as Fashion-MNIST). Returns count*dim floats, row-major.
+   */
+  embed(images: Float32Array, count: number): Promise<Float32Array>;
+  dispose(): void;
+}
