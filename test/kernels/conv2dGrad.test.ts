@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmKernels } from '../../src/model/kernels/index.ts';
+
+type Pad = 'same' | 'valid';
+interface Case {
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  stride: number | [number, number];
+  pad: Pad;
+}
+
+// Deterministic pseudo-random values so cpu and wasm see identical inputs.
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function randomCases(count: number, seed: number): Case[] {
+  const r = values(count * 8, seed).map((v) => (v + 1) / 2);
+  const pick = (v: number, lo: number, hi: number) => lo + Math.floor(v * (hi - lo + 1));
+  const cases: Case[] = [];
+  for (let i = 0; i < count; i++) {
+    const k = pick(r[i * 8], 1, 4);
+    const h = pick(r[i * 8 + 1], k, 13);
+    const w = pick(r[i * 8 + 2], k, 13);
+    cases.push({
+      x: [pick(r[i * 8 + 3], 1, 3), h, w, pick(r[i * 8 + 4], 1, 5)],
+      f: [k, pick(r[i * 8 + 5], 1, 3), pick(r[i * 8 + 4], 1, 5), pick(r[i * 8 + 6], 1, 6)],
+      stride: [pick(r[i * 8 + 7], 1, 3), pick(r[i * 8 + 6], 1, 2)],
+      pad: r[i * 8 + 5] > 0.5 ? 'same' : 'valid',
+    });
+    const c = cases[i];
+    c.f[2] = c.x[3];
+    c.f[1] = Math.min(c.f[1], c.x[2]);
+  }
+  return cases;
+}
+
+const FIXED: Case[] = [
+  { x: [3, 28, 28, 1], f: [3, 3, 1, 16], stride: 2, pad: 'same' },
+  { x: [2, 14, 14, 16], f: [3, 3, 16, 32], stride: 1, pad: 'same' },
+  { x: [2, 14, 14, 32], f: [3, 3, 32, 64], stride: 2, pad: 'same' },
+  { x: [1, 7, 7, 64], f: [3, 3, 64, 128], stride: 2, pad: 'same' },
+  { x: [1, 9, 8, 1], f: [3, 3, 1, 5], stride: 2, pad: 'valid' },
+  { x: [1, 7, 7, 3], f: [3, 3, 3, 4], stride: 1, pad: 'valid' },
+  { x: [2, 11, 11, 2], f: [3, 3, 2, 3], stride: 2, pad: 'same' },
+  { x: [1, 6, 5, 2], f: [2, 2, 2, 3], stride: 2, pad: 'same' },
+  { x: [1, 10, 11, 2], f: [5, 5, 2, 3], stride: 3, pad: 'valid' },
+  { x: [2, 8, 8, 4], f: [1, 1, 4, 4], stride: 2, pad: 'same' },
+];
+
+interface Grads {
+  dw: Float32Array;
+  dx: Float32Array;
+}
+
+function gradsOn(backend: string, c: Case, seed: number): Grads {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(
+      values(
+        c.x.reduce((a, b) => a * b),
+        seed,
+      ),
+      c.x,
+    );
+    const f = tf.tensor4d(
+      values(
+        c.f.reduce((a, b) => a * b),
+        seed + 1,
+      ),
+      c.f,
+    );
+    const y = tf.conv2d(x, f, c.stride, c.pad);
+    const dy = tf.tensor4d(values(y.size, seed + 2), y.shape);
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
+    const dw = tf
+      .engine()
+      .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.f }) as tf.Tensor;
+    const dx = tf
+      .engine()
+      .runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: c.x }) as tf.Tensor;
+    return { dw: dw.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array };
+  });
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('wasm conv2d gradient kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmKernels();
+    expect(await tf.setBackend('wasm')).toBe(true);
+  });
+
+  const cases = [...FIXED, ...randomCases(30, 7)];
+  it.each(cases.map((c, i) => [i, JSON.stringify(c), c] as const))('case %i %s', (i, _name, c) => {
+    const cpu = gradsOn('cpu', c, 100 + i);
+    const wasm = gradsOn('wasm', c, 100 + i);
+    // Sums of up to a few thousand products of values in [-1, 1]: scale the tolerance by magnitude.
+    const scale = Math.max(1, ...cpu.dw.map(Math.abs), ...cpu.dx.map(Math.abs));
+    expect(maxAbsDiff(cpu.dw, wasm.dw) / scale).toBeLessThan(1e-4);
+    expect(maxAbsDiff(cpu.dx, wasm.dx) / scale).toBeLessThan(1e-4);
+  });
+
+  it('registering twice is harmless and the kernels leak no tensors', () => {
+    registerWasmKernels();
+    registerWasmKernels();
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const idsBefore = backend.numDataIds();
+    gradsOn('wasm', FIXED[2], 1);
+    tf.setBackend('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(backend.numDataIds()).toBe(idsBefore);
+  });
+});
