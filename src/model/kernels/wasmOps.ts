@@ -33,3 +33,11 @@ export function free(backend: BackendWasm, ...infos: TensorInfo[]): void {
 export function reshape(backend: BackendWasm, x: TensorInfo, shape: number[]): TensorInfo {
   return runWasm(backend, 'Reshape', { x }, { shape });
 }
+
+/**
+ * A Float32Array over the tensor's bytes in the wasm heap. Take it after every
+ * allocation that precedes its use: growing the heap detaches older views.
+ */
+export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
