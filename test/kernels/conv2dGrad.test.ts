@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../../src/model/kernels/index.ts';
 
-type Pad = 'same' | 'valid';
+type Pad = 'same' | 'valid' | number[][];
 interface Case {
   x: [number, number, number, number];
   f: [number, number, number, number];
@@ -54,6 +54,29 @@ const FIXED: Case[] = [
   { x: [1, 6, 5, 2], f: [2, 2, 2, 3], stride: 2, pad: 'same' },
   { x: [1, 10, 11, 2], f: [5, 5, 2, 3], stride: 3, pad: 'valid' },
   { x: [2, 8, 8, 4], f: [1, 1, 4, 4], stride: 2, pad: 'same' },
+  // Explicit padding larger than the filter: phases would start past dy's first row (dilation fallback).
+  {
+    x: [1, 6, 6, 2],
+    f: [2, 2, 2, 3],
+    stride: 3,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [3, 0],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 5, 7, 3],
+    f: [3, 2, 3, 2],
+    stride: [2, 3],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
 ];
 
 interface Grads {
@@ -78,7 +101,7 @@ function gradsOn(backend: string, c: Case, seed: number): Grads {
       ),
       c.f,
     );
-    const y = tf.conv2d(x, f, c.stride, c.pad);
+    const y = tf.conv2d(x, f, c.stride, c.pad as 'same');
     const dy = tf.tensor4d(values(y.size, seed + 2), y.shape);
     const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC' };
     const dw = tf

@@ -82,3 +82,96 @@ export function dilatePad(dy: Float32Array, g: ConvGeometry, out: Float32Array):
     }
   }
 }
+
+/** One (ih mod sH, iw mod sW) phase of dx, as a stride-1 convolution of dy. */
+export interface Phase {
+  a: number;
+  b: number;
+  /** Filter rows / columns reaching this phase, in the order the phase filter uses them. */
+  tapsH: number[];
+  tapsW: number[];
+  /** Rows and columns of dx in this phase. */
+  rows: number;
+  cols: number;
+  empty: boolean;
+  /** Explicit NHWC paddings of dy for the phase convolution. */
+  paddings: number[][];
+}
+
+/**
+ * Along one axis, dx[s·i + a] = Σ_t dy[i + dMin + t] · w[tap_t] with the taps
+ * k ≡ a + pad (mod s) taken from the largest down. Returns null when some
+ * phase would start past dy's first row (dMin > 0), which padding cannot express.
+ */
+function axisPhase(a: number, s: number, k: number, pad: number, inSize: number, outSize: number) {
+  const taps: number[] = [];
+  for (let kk = k - 1; kk >= 0; kk--) if ((((a + pad - kk) % s) + s) % s === 0) taps.push(kk);
+  const size = Math.ceil((inSize - a) / s);
+  if (taps.length === 0) return { taps, size, before: 0, after: 0, ok: true };
+  const dMin = (a + pad - taps[0]) / s;
+  const after = Math.max(0, size + dMin + taps.length - 1 - outSize);
+  return { taps, size, before: -dMin, after, ok: dMin <= 0 };
+}
+
+export function phases(g: ConvGeometry): Phase[] | null {
+  const out: Phase[] = [];
+  for (let a = 0; a < Math.min(g.strideH, g.inH); a++) {
+    const h = axisPhase(a, g.strideH, g.kH, g.padTop, g.inH, g.outH);
+    for (let b = 0; b < Math.min(g.strideW, g.inW); b++) {
+      const w = axisPhase(b, g.strideW, g.kW, g.padLeft, g.inW, g.outW);
+      const empty = h.taps.length === 0 || w.taps.length === 0;
+      if (!empty && (!h.ok || !w.ok)) return null;
+      out.push({
+        a,
+        b,
+        tapsH: h.taps,
+        tapsW: w.taps,
+        rows: h.size,
+        cols: w.size,
+        empty,
+        paddings: [
+          [0, 0],
+          [h.before, h.after],
+          [w.before, w.after],
+          [0, 0],
+        ],
+      });
+    }
+  }
+  return out;
+}
+
+/** Phase filter [tapsH, tapsW, outC, inC] from the filter [kH, kW, inC, outC]. */
+export function phaseFilter(filter: Float32Array, g: ConvGeometry, p: Phase, out: Float32Array): void {
+  const { kW, inC, outC } = g;
+  let o = 0;
+  for (const kh of p.tapsH) {
+    for (const kw of p.tapsW) {
+      const base = (kh * kW + kw) * inC * outC;
+      for (let co = 0; co < outC; co++) {
+        for (let ci = 0; ci < inC; ci++) out[o++] = filter[base + ci * outC + co];
+      }
+    }
+  }
+}
+
+/** Copies the phase result [N, pRows ≥ rows, pCols ≥ cols, inC] into its rows/columns of dx. */
+export function scatterPhase(
+  part: Float32Array,
+  pRows: number,
+  pCols: number,
+  g: ConvGeometry,
+  p: Phase,
+  dx: Float32Array,
+): void {
+  const { batch, inH, inW, inC, strideH, strideW } = g;
+  for (let n = 0; n < batch; n++) {
+    for (let i = 0; i < p.rows; i++) {
+      let src = (n * pRows + i) * pCols * inC;
+      let dst = ((n * inH + p.a + i * strideH) * inW + p.b) * inC;
+      for (let j = 0; j < p.cols; j++, src += inC, dst += strideW * inC) {
+        for (let c = 0; c < inC; c++) dx[dst + c] = part[src + c];
+      }
+    }
+  }
+}
