@@ -140,7 +140,7 @@ function naive(ranked: number[][], queryLabels: number[], counts: number[], leav
     const R = counts[y] - (leaveOneOut ? 1 : 0);
     if (R === 0) return;
     n++;
-    const rel = row.map((l) => (l === y ? 1 : 0));
+    const rel = row.map((l): number => (l === y ? 1 : 0));
     p1 += rel[0];
     p10 += rel.slice(0, 10).reduce((a, b) => a + b, 0) / 10;
     rp += rel.slice(0, R).reduce((a, b) => a + b, 0) / R;
