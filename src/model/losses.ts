@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle registers all of them on import.
+import '@tensorflow/tfjs-layers';
+
+export const DEFAULT_MARGIN = 0.5;
+
+export interface TripletOptions {
+  margin?: number;
+  /** Squared euclidean distances instead of euclidean. */
+  squared?: boolean;
+}
+
+/**
+ * sqrt whose gradient is 0 (not Inf/NaN) where the input is 0: identical embeddings
+ * (the diagonal, or a collapsed batch) would otherwise poison every weight with NaN.
+ */
+const safeSqrt = tf.customGrad((x, save) => {
+  const y = tf.sqrt(tf.relu(x as tf.Tensor));
+  (save as tf.GradSaveFunc)([y]);
+  return {
+    value: y,
+    gradFunc: (dy, saved) => {
+      const [out] = saved;
+      const positive = tf.greater(out, 0);
+      return tf.where(
+        positive,
+        tf.div(tf.mul(dy, 0.5), tf.where(positive, out, tf.onesLike(out))),
+        tf.zerosLike(out),
+      );
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Pairwise distance matrix [B,B] of the rows of `emb` [B,D] via |a|²-2a·b+|b|², clamped at 0
+ * (rounding can make it slightly negative) and exactly 0 on the diagonal.
+ */
+export function pairwiseDistances(emb: tf.Tensor2D, squared = false): tf.Tensor2D {
+  return tf.tidy(() => {
+    const n = emb.shape[0];
+    const sq = tf.sum(tf.square(emb), 1);
+    const dot = tf.matMul(emb, emb, false, true);
+    const d2 = tf.relu(tf.add(tf.sub(tf.reshape(sq, [n, 1]), tf.mul(dot, 2)), tf.reshape(sq, [1, n])));
+    // The diagonal is 0 by definition; cancellation leaves a tiny positive value whose sqrt would be noise.
+    const offDiag = tf.sub(1, tf.eye(n));
+    const d2z = tf.mul(d2, offDiag);
+    return (squared ? d2z : safeSqrt(d2z)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Label-derived masks as float32 {0,1} tensors. They depend only on the labels, so they are off the
+ * gradient path (tf.equal etc. have no gradients).
+ */
+export interface TripletMasks {
+  /** [B,B]: same label, i ≠ j. */
+  positive: tf.Tensor2D;
+  /** [B,B]: different label. */
+  negative: tf.Tensor2D;
+}
+
+export function tripletMasks(labels: tf.Tensor1D): TripletMasks {
+  return tf.tidy(() => {
+    const n = labels.shape[0];
+    const same = tf.cast(tf.equal(tf.reshape(labels, [n, 1]), tf.reshape(labels, [1, n])), 'float32');
+    return {
+      positive: tf.mul(same, tf.sub(1, tf.eye(n))) as tf.Tensor2D,
+      negative: tf.sub(1, same) as tf.Tensor2D,
+    };
+  });
+}
+
+/** Runs `fn` on a value without recording it for backprop: its gradient is zero. */
+function withoutGradient(fn: (x: tf.Tensor) => tf.Tensor): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((x) => ({
+    value: fn(x as tf.Tensor),
+    gradFunc: () => tf.zerosLike(x as tf.Tensor),
+  })) as (x: tf.Tensor) => tf.Tensor;
+}
+
+/** (a > b) as float32 {0,1}, broadcasting; a comparison has no gradient, so none flows through it. */
+const greaterWithoutGradient = tf.customGrad((a, b) => ({
+  value: tf.cast(tf.greater(a as tf.Tensor, b as tf.Tensor), 'float32'),
+  gradFunc: () => [tf.zerosLike(a as tf.Tensor), tf.zerosLike(b as tf.Tensor)],
+})) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+const countAboveZero = withoutGradient((t) => tf.sum(tf.cast(tf.greater(t, 1e-16), 'float32')));
+
+/**
+ * [B,B,B] hinge terms relu(d(a,p) - d(a,n) + margin) for valid triplets, 0 elsewhere.
+ * Invalid (a,p) get d = -1e9 and invalid (a,n) get d = +1e9, so the hinge itself zeroes them:
+ * no [B,B,B] mask is materialised, and valid entries never touch the large constant.
+ */
+function tripletHinges(d: tf.Tensor2D, masks: TripletMasks, margin: number): tf.Tensor3D {
+  const n = d.shape[0];
+  const ap = tf.sub(tf.mul(d, masks.positive), tf.mul(tf.sub(1, masks.positive), 1e9));
+  const an = tf.add(tf.mul(d, masks.negative), tf.mul(tf.sub(1, masks.negative), 1e9));
+  return tf.relu(tf.add(tf.sub(tf.reshape(ap, [n, n, 1]), tf.reshape(an, [n, 1, n])), margin)) as tf.Tensor3D;
+}
+
+/** Number of valid triplets (a, p, n): Σ_a #positives(a) · #negatives(a). Label-only, no gradient. */
+function validTripletCount(masks: TripletMasks): tf.Scalar {
+  return tf.sum(tf.mul(tf.sum(masks.positive, 1), tf.sum(masks.negative, 1)));
+}
+
+export interface BatchAllResult {
+  /** Mean of the hinge over the triplets where it is positive. */
+  loss: tf.Scalar;
+  /** Positive triplets / valid triplets. */
+  fractionPositive: tf.Scalar;
+}
+
+/** Batch-all triplet loss (Hermans et al.; Moindrot's vectorised form). */
+export function batchAllTripletLoss(
+  labels: tf.Tensor1D,
+  emb: tf.Tensor2D,
+  opts: TripletOptions = {},
+): BatchAllResult {
+  const margin = opts.margin ?? DEFAULT_MARGIN;
+  return tf.tidy(() => {
+    const masks = tripletMasks(labels);
+    const hinges = tripletHinges(pairwiseDistances(emb, opts.squared), masks, margin);
+    const numPositive = countAboveZero(hinges) as tf.Scalar;
+    const loss = tf.div(tf.sum(hinges), tf.add(numPositive, 1e-16)) as tf.Scalar;
+    const fractionPositive = tf.div(numPositive, tf.add(validTripletCount(masks), 1e-16)) as tf.Scalar;
+    return { loss, fractionPositive };
+  });
+}
+
+/** Per anchor: largest distance to a positive (0 if none) and smallest to a negative (1e9 if none), both [B]. */
+export function hardestDistances(
+  d: tf.Tensor2D,
+  masks: TripletMasks,
+): { hardestPositive: tf.Tensor1D; hardestNegative: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const hardestPositive = tf.max(tf.mul(d, masks.positive), 1) as tf.Tensor1D;
+    // Non-negatives are pushed far above every real distance by a constant. Moindrot's row maximum
+    // ties with the farthest negative on the diagonal, and tfjs' min gradient then flows to both.
+    const hardestNegative = tf.min(tf.add(d, tf.mul(tf.sub(1, masks.negative), 1e9)), 1) as tf.Tensor1D;
+    return { hardestPositive, hardestNegative };
+  });
+}
+
+/** Batch-hard triplet loss: mean over anchors of relu(hardest positive - hardest negative + margin). */
+export function batchHardTripletLoss(
+  labels: tf.Tensor1D,
+  emb: tf.Tensor2D,
+  opts: TripletOptions = {},
+): tf.Scalar {
+  const margin = opts.margin ?? DEFAULT_MARGIN;
+  return tf.tidy(() => {
+    const masks = tripletMasks(labels);
+    const { hardestPositive, hardestNegative } = hardestDistances(
+      pairwiseDistances(emb, opts.squared),
+      masks,
+    );
+    return tf.mean(tf.relu(tf.add(tf.sub(hardestPositive, hardestNegative), margin))) as tf.Scalar;
+  });
+}
+
+/**
+ * Semi-hard triplet loss (FaceNet; TF-Addons' definition): for each positive pair (a,p), the closest
+ * negative farther than p; if none, the farthest negative. Mean of the hinge over positive pairs.
+ */
+export function batchSemiHardTripletLoss(
+  labels: tf.Tensor1D,
+  emb: tf.Tensor2D,
+  opts: TripletOptions = {},
+): tf.Scalar {
+  const margin = opts.margin ?? DEFAULT_MARGIN;
+  return tf.tidy(() => {
+    const n = labels.shape[0];
+    const masks = tripletMasks(labels);
+    const d = pairwiseDistances(emb, opts.squared);
+    const dap = tf.reshape(d, [n, n, 1]);
+    const dan = tf.reshape(d, [n, 1, n]);
+    const negMask = tf.reshape(masks.negative, [n, 1, n]);
+    // Which negatives lie beyond the positive: a comparison of distances, so computed gradient-free.
+    const beyond = tf.mul(greaterWithoutGradient(dan, dap), negMask);
+    const outside = tf.min(tf.add(dan, tf.mul(tf.sub(1, beyond), 1e9)), 2);
+    const inside = tf.max(tf.mul(dan, negMask), 2);
+    const hasBeyond = withoutGradient((b) => tf.max(b, 2))(beyond);
+    const semiHard = tf.add(tf.mul(hasBeyond, outside), tf.mul(tf.sub(1, hasBeyond), inside));
+    const hinge = tf.mul(tf.relu(tf.add(tf.sub(d, semiHard), margin)), masks.positive);
+    return tf.div(tf.sum(hinge), tf.add(tf.sum(masks.positive), 1e-16)) as tf.Scalar;
+  });
+}
+
+/** Mean softmax cross-entropy of `logits` [B,C] against integer `labels` [B]. */
+export function softmaxCrossEntropy(labels: tf.Tensor1D, logits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
+}

@@ -1,0 +1,98 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.ts';
+
+export type Arch = 'seed' | 'improved';
+export type Head = 'embedding' | 'softmax';
+
+export const EMBEDDING_DIM = 64;
+/** Name of the 64-d embedding layer; a softmax model's embedding is read from it. */
+export const EMBEDDING_LAYER = 'embedding';
+export const LOGITS_LAYER = 'logits';
+
+export interface NetworkOptions {
+  arch?: Arch;
+  head?: Head;
+  /** Seeds every initializer, so the same seed builds bit-identical weights on a given backend. */
+  seed?: number;
+}
+
+type SymbolicTensor = tfl.SymbolicTensor;
+type Initializer = ReturnType<typeof tfl.initializers.glorotUniform>;
+
+/** Each weighted layer gets its own seed derived from the network seed. */
+function seeder(seed: number): () => Initializer {
+  let next = 0;
+  return () => tfl.initializers.glorotUniform({ seed: seed * 1000 + next++ });
+}
+
+function seedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTensor {
+  const conv = (filters: number, strides: number, name: string) =>
+    tfl.layers.conv2d({
+      filters,
+      kernelSize: 3,
+      strides,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(),
+      name,
+    });
+  let h = conv(16, 2, 'conv1').apply(x) as SymbolicTensor;
+  h = conv(32, 1, 'conv2').apply(h) as SymbolicTensor;
+  return conv(64, 2, 'conv3').apply(h) as SymbolicTensor;
+}
+
+/** Network "H": the article's suggestion (batch normalization, more conv blocks), 147k parameters. */
+function improvedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTensor {
+  let block = 0;
+  const convBnRelu = (input: SymbolicTensor, filters: number, strides: number) => {
+    block++;
+    // No conv bias: the batch norm's beta plays that role.
+    const c = tfl.layers
+      .conv2d({
+        filters,
+        kernelSize: 3,
+        strides,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: init(),
+        name: `conv${block}`,
+      })
+      .apply(input) as SymbolicTensor;
+    const b = tfl.layers.batchNormalization({ name: `bn${block}` }).apply(c) as SymbolicTensor;
+    return tfl.layers.reLU({ name: `relu${block}` }).apply(b) as SymbolicTensor;
+  };
+  let h = convBnRelu(x, 32, 1);
+  h = tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool1' }).apply(h) as SymbolicTensor;
+  h = convBnRelu(h, 32, 1);
+  h = convBnRelu(h, 64, 2);
+  h = convBnRelu(h, 64, 1);
+  return convBnRelu(h, 128, 2);
+}
+
+/**
+ * The embedding network. 'seed' is the source article's network exactly; 'improved' is network H.
+ * The 'softmax' head adds a dense-10 layer producing logits (softmax is applied in the loss).
+ */
+export function buildNetwork(opts: NetworkOptions = {}): tfl.LayersModel {
+  const { arch = 'seed', head = 'embedding', seed = 42 } = opts;
+  const init = seeder(seed);
+  const input = tfl.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 1], name: 'image' });
+  const trunk = arch === 'improved' ? improvedTrunk(input, init) : seedTrunk(input, init);
+  const pooled = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(trunk) as SymbolicTensor;
+  const embedding = tfl.layers
+    .dense({ units: EMBEDDING_DIM, kernelInitializer: init(), name: EMBEDDING_LAYER })
+    .apply(pooled) as SymbolicTensor;
+  if (head === 'embedding')
+    return tfl.model({ inputs: input, outputs: embedding, name: `${arch}_embedding` });
+  const logits = tfl.layers
+    .dense({ units: NUM_CLASSES, kernelInitializer: init(), name: LOGITS_LAYER })
+    .apply(embedding) as SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: logits, name: `${arch}_softmax` });
+}
+
+/** The model's 64-d embedding output: the model itself, or its penultimate layer for a softmax model. */
+export function embeddingModel(model: tfl.LayersModel): tfl.LayersModel {
+  const layer = model.getLayer(EMBEDDING_LAYER);
+  if (model.outputs.length === 1 && model.outputs[0] === layer.output) return model;
+  return tfl.model({ inputs: model.inputs, outputs: layer.output as SymbolicTensor });
+}
