@@ -1,0 +1,178 @@
+/**
+ * Server configuration, read from environment variables only. Every variable
+ * is declared once in `CONFIG_VARS` (name, TypeBox schema with default and
+ * description); `loadConfig` validates them all and reports every problem at
+ * once, and the README's table is checked against the same list.
+ */
+import Type, { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const CATALOGS = ['fashion-mnist', 'fashion-mnist-test', 'none'] as const;
+
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port to listen on.' }),
+  HOST: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description: 'Address to bind; the container sets `0.0.0.0`.',
+  }),
+  DATA_DIR: Type.String({
+    minLength: 1,
+    default: './data',
+    description: 'Directory of the SQLite database (`catalog.sqlite`) and the index files (`index/`).',
+  }),
+  MODEL_DIR: Type.String({
+    minLength: 1,
+    default: 'models/default',
+    description:
+      'Saved model served at start-up (`model.json`, `weights.bin`, `metadata.json`); its parent directory holds the models a rebuild may name.',
+  }),
+  CATALOG: Type.Union(
+    CATALOGS.map((c) => Type.Literal(c)),
+    {
+      default: 'fashion-mnist',
+      description:
+        'What a first start imports into an empty catalog: `fashion-mnist` (all 70,000 images when the dataset is found, else the bundled 10,000 test images), `fashion-mnist-test` (the 10,000 test images) or `none`.',
+    },
+  ),
+  ADMIN_TOKEN: Type.String({
+    default: '',
+    description:
+      'Bearer token of the admin endpoints (`POST /items`, `DELETE /items/:id`, `/admin/*`); empty disables them (403).',
+  }),
+  LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((l) => Type.Literal(l)),
+    { default: 'info', description: 'Pino log level.' },
+  ),
+  BODY_LIMIT_BYTES: Type.Integer({
+    minimum: 1024,
+    maximum: 100 * 1024 * 1024,
+    default: 10 * 1024 * 1024,
+    description: 'Largest request body (raw image, multipart file or JSON) in bytes; larger gets 413.',
+  }),
+  IMAGE_MAX_PIXELS: Type.Integer({
+    minimum: 784,
+    maximum: 1_000_000_000,
+    default: 40_000_000,
+    description:
+      'Largest image (width x height) accepted, checked on the header before decoding; larger gets 413.',
+  }),
+  HNSW_EF_SEARCH: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 64,
+    description: 'HNSW `ef` at query time: higher is more accurate and slower (k is used when larger).',
+  }),
+  EMBED_BATCH_MAX: Type.Integer({
+    minimum: 1,
+    maximum: 1024,
+    default: 32,
+    description: 'Micro-batching: most concurrent query images embedded in one model call.',
+  }),
+  EMBED_BATCH_WAIT_MS: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 1,
+    description:
+      'Micro-batching: how long the first query of a batch waits for others (0 = only those already queued).',
+  }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 600_000,
+    default: 10_000,
+    description: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway.',
+  }),
+  TFJS_BACKEND: Type.Union(
+    [Type.Literal(''), Type.Literal('tensorflow'), Type.Literal('wasm'), Type.Literal('cpu')],
+    {
+      default: '',
+      description: 'tfjs backend; empty picks the first of tensorflow (tfjs-node), wasm, cpu that loads.',
+    },
+  ),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type ConfigName = keyof Config;
+
+export interface ConfigVar {
+  name: ConfigName;
+  /** The default as it would be written in the environment ('' when empty). */
+  default: string;
+  description: string;
+  /** Allowed values or range, for documentation. */
+  allowed: string;
+}
+
+/** The JSON Schema keywords the config schemas use. */
+interface VarSchema {
+  default: unknown;
+  description: string;
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  anyOf?: { const: string }[];
+}
+
+function varSchema(name: string): VarSchema {
+  return (ConfigSchema.properties as Record<string, unknown>)[name] as VarSchema;
+}
+
+function describeAllowed(schema: VarSchema): string {
+  if (schema.anyOf) {
+    return schema.anyOf.map((s) => (s.const === '' ? '(empty)' : `\`${s.const}\``)).join(', ');
+  }
+  if (schema.type === 'integer' || schema.type === 'number') {
+    return `${schema.type} ${schema.minimum}..${schema.maximum}`;
+  }
+  return 'string';
+}
+
+/** Every variable with its default and description: the source of the README's table. */
+export const CONFIG_VARS: readonly ConfigVar[] = Object.keys(ConfigSchema.properties).map((name) => {
+  const schema = varSchema(name);
+  return {
+    name: name as ConfigName,
+    default: String(schema.default),
+    description: schema.description,
+    allowed: describeAllowed(schema),
+  };
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration. Unset or empty variables take their
+ * default (an empty ADMIN_TOKEN stays empty). Throws `ConfigError` listing
+ * every invalid variable with its value.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const { name } of CONFIG_VARS) {
+    const value = env[name]?.trim();
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  // Default and Convert may mutate their argument: give them a copy.
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, { ...raw }));
+  if (Value.Check(ConfigSchema, converted)) return converted;
+  const problems = new Map<string, string>();
+  for (const error of Value.Errors(ConfigSchema, converted)) {
+    const name = error.instancePath.replace(/^\//, '');
+    if (problems.has(name)) continue;
+    const schema = varSchema(name);
+    const allowed = describeAllowed(schema);
+    const reason = schema.anyOf ? `must be one of ${allowed}` : `${error.message} (${allowed})`;
+    problems.set(name, `${name}=${JSON.stringify(env[name])}: ${reason}`);
+  }
+  throw new ConfigError([...problems.values()]);
+}
+
+/** The configuration with every secret replaced, for logging. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  return { ...config, ADMIN_TOKEN: config.ADMIN_TOKEN ? '<set>' : '' };
+}

@@ -1,0 +1,116 @@
+/**
+ * Reading an uploaded image: either the raw body (Content-Type image/png,
+ * image/jpeg or image/webp) or the `image` file of a multipart form, plus the
+ * form's text fields. Sizes are bounded while reading (body limit, multipart
+ * file size), the declared type is checked against the bytes' magic number,
+ * and the pixel count is checked on the header inside `preprocessImage`
+ * before anything is decoded.
+ */
+import type { FastifyRequest } from 'fastify';
+import { detectFormat, type ImageFormat } from '../data/preprocess.ts';
+import { AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+
+export const RAW_IMAGE_TYPES: Record<string, ImageFormat> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/webp': 'webp',
+};
+
+/** Part types that say nothing about the format: the bytes decide. */
+const GENERIC_TYPES = new Set(['', 'application/octet-stream']);
+
+export interface ImageUpload {
+  bytes: Buffer;
+  /** Text fields of a multipart form (empty for a raw body). */
+  fields: Record<string, string>;
+}
+
+export interface UploadLimits {
+  maxBytes: number;
+  /** Largest text field, bytes. */
+  maxFieldBytes?: number;
+  maxFields?: number;
+}
+
+/** Rejects a declared image type that the bytes contradict (415), and an empty image (400). */
+export function checkDeclaredType(declared: string, bytes: Uint8Array): void {
+  if (bytes.length === 0) throw new ValidationError('the image is empty', 'EMPTY_IMAGE');
+  const type = declared.split(';')[0].trim().toLowerCase();
+  if (GENERIC_TYPES.has(type)) return;
+  const expected = RAW_IMAGE_TYPES[type] ?? (type === 'image/gif' ? 'gif' : undefined);
+  if (!expected) {
+    throw new UnsupportedMediaTypeError(
+      `unsupported image type '${type}': send image/png, image/jpeg or image/webp`,
+      'UNSUPPORTED_IMAGE_FORMAT',
+    );
+  }
+  const actual = detectFormat(bytes);
+  if (actual !== expected) {
+    throw new UnsupportedMediaTypeError(
+      `Content-Type says ${type} but the bytes are ${actual ? `a ${actual.toUpperCase()} image` : 'not a PNG, JPEG or WebP image'}`,
+      'CONTENT_TYPE_MISMATCH',
+    );
+  }
+}
+
+/** busboy reports malformed forms as plain Errors; they are the client's fault. */
+function asClientError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  if (err instanceof Error && !('statusCode' in err)) {
+    return new ValidationError(`malformed multipart body: ${err.message}`, 'INVALID_MULTIPART');
+  }
+  return err;
+}
+
+async function readMultipart(request: FastifyRequest, limits: UploadLimits): Promise<ImageUpload> {
+  let bytes: Buffer | null = null;
+  const fields: Record<string, string> = {};
+  const maxFields = limits.maxFields ?? 10;
+  try {
+    const parts = request.parts({
+      limits: {
+        fileSize: limits.maxBytes,
+        files: 1,
+        fields: maxFields,
+        fieldSize: limits.maxFieldBytes ?? 4096,
+        parts: maxFields + 1,
+      },
+    });
+    for await (const part of parts) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'image') {
+          await part.toBuffer();
+          throw new ValidationError(
+            `unexpected file field '${part.fieldname}': send the image as field 'image'`,
+            'INVALID_MULTIPART',
+          );
+        }
+        bytes = await part.toBuffer();
+        checkDeclaredType(part.mimetype, bytes);
+      } else {
+        if (part.valueTruncated) {
+          throw new ValidationError(`field '${part.fieldname}' is too long`, 'VALIDATION_ERROR');
+        }
+        fields[part.fieldname] = String(part.value);
+      }
+    }
+  } catch (err) {
+    throw asClientError(err);
+  }
+  if (!bytes) throw new ValidationError("the form has no file field 'image'", 'MISSING_IMAGE');
+  return { bytes, fields };
+}
+
+/** The uploaded image of a request to an image route (raw body or multipart). */
+export async function readImageUpload(request: FastifyRequest, limits: UploadLimits): Promise<ImageUpload> {
+  if (request.isMultipart()) return readMultipart(request, limits);
+  const body = request.body;
+  if (Buffer.isBuffer(body)) {
+    checkDeclaredType(request.headers['content-type'] ?? '', body);
+    return { bytes: body, fields: {} };
+  }
+  throw new UnsupportedMediaTypeError(
+    'send the image as multipart/form-data field `image` or as a raw image/png, image/jpeg or image/webp body',
+    'UNSUPPORTED_MEDIA_TYPE',
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * Admin routes (bearer token, see plugins/auth.ts): add and delete catalog
+ * items live, rebuild the index, follow rebuild jobs.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Value } from 'typebox/value';
+import { IMAGE_PIXELS } from '../../data/classes.ts';
+import { encodePng28, preprocessImageToBytes } from '../../data/preprocess.ts';
+import { ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
+import { readImageUpload } from '../imageInput.ts';
+import { presentItem } from '../present.ts';
+import { errors, Item, ItemParams, NewItemBodyDoc, NewItemFields } from '../schemas.ts';
+import type { ServingSet } from '../serving.ts';
+import { itemNotFound } from './items.ts';
+
+const security = [{ bearer: [] }];
+
+function validateFields(fields: Record<string, string>): NewItemFields {
+  const unknown = Object.keys(fields).filter((name) => !(name in NewItemFields.properties));
+  if (unknown.length > 0) {
+    throw new ValidationError(`unknown form field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
+  }
+  if (Value.Check(NewItemFields, fields)) return fields;
+  const first = [...Value.Errors(NewItemFields, fields)][0];
+  const field =
+    first.instancePath.replace(/^\//, '') ||
+    (first.params as { requiredProperties?: string[] }).requiredProperties?.[0];
+  throw new ValidationError(`form field ${field ?? ''}: ${first.message}`.trim());
+}
+
+export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/items',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        summary: 'Add an item (admin): embedded and searchable at once',
+        tags: ['admin'],
+        security,
+        response: { 201: Item, ...errors(400, 401, 403, 409, 413, 415, 422, 503) },
+      },
+      config: {
+        swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: NewItemBodyDoc }, url }),
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) {
+        throw new UnsupportedMediaTypeError('send the item as multipart/form-data with an `image` file');
+      }
+      const { bytes, fields } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
+      const meta = validateFields(fields);
+      const id = meta.id ?? `api-${randomUUID()}`;
+      if (app.store.getItem(id)) throw new ConflictError(`an item with id '${id}' exists`, 'ITEM_EXISTS');
+      const gray = await preprocessImageToBytes(bytes, app.imageLimits);
+      const png = await encodePng28(gray);
+      const pixels = new Float32Array(IMAGE_PIXELS);
+      for (let i = 0; i < IMAGE_PIXELS; i++) pixels[i] = gray[i] / 255;
+      // Embed with the served model and add to that model's index; if a rebuild swapped models meanwhile,
+      // embed again so the vector and the index always belong to the same model.
+      let set: ServingSet;
+      let vector: Float32Array;
+      do {
+        set = app.serving.require();
+        vector = await set.queue.embed(pixels);
+      } while (app.serving.current !== set);
+      const item = app.store.addItem(
+        { id, title: meta.title, category: meta.category, source: 'api', image: png },
+        {
+          embedding: { modelVersion: set.modelVersion, vector },
+          onCommitting: (added) => set.index.add(added.label, vector, added.category),
+        },
+      );
+      app.categories.invalidate();
+      request.log.info({ item: item.id, label: item.label }, 'item added');
+      return reply
+        .status(201)
+        .header('location', `/items/${encodeURIComponent(item.id)}`)
+        .send(presentItem(item));
+    },
+  );
+
+  app.delete(
+    '/items/:id',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        summary: 'Delete an item (admin): gone from search at once',
+        tags: ['admin'],
+        security,
+        params: ItemParams,
+        response: { 204: { type: 'null', description: 'Deleted' }, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const set = app.serving.current;
+      const deleted = app.store.deleteItem(request.params.id, {
+        onCommitting: (item) => {
+          set?.index.remove(item.label);
+        },
+      });
+      if (!deleted) throw itemNotFound(request.params.id);
+      app.categories.invalidate();
+      request.log.info({ item: deleted.id, label: deleted.label }, 'item deleted');
+      return reply.status(204).send(null);
+    },
+  );
+};

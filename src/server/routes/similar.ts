@@ -1,0 +1,34 @@
+/** POST /similar: the catalog items that look most like an uploaded photo. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { preprocessImage } from '../../data/preprocess.ts';
+import { readImageUpload } from '../imageInput.ts';
+import { errors, ImageBodyDoc, SearchQuery, SearchResponse } from '../schemas.ts';
+import { embedQuery, searchVector } from '../search.ts';
+
+export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/similar',
+    {
+      schema: {
+        summary: 'Find the catalog items most similar to an image',
+        description:
+          'Upload a PNG, JPEG or WebP image (raw body or multipart field `image`). Photos of a dark garment on a light background are inverted, trimmed and fitted to 28x28 as in Fashion-MNIST. Images larger than BODY_LIMIT_BYTES or IMAGE_MAX_PIXELS are refused (413) before decoding.',
+        tags: ['search'],
+        querystring: SearchQuery,
+        response: { 200: SearchResponse, ...errors(400, 413, 415, 422, 503) },
+      },
+      config: { swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: ImageBodyDoc }, url }) },
+    },
+    async (request) => {
+      const startedAt = performance.now();
+      const categories = app.categories.parse(request.query.category);
+      app.serving.require();
+      const { bytes } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
+      const t0 = performance.now();
+      const pixels = await preprocessImage(bytes, app.imageLimits);
+      app.metrics.preprocessDuration.observe((performance.now() - t0) / 1000);
+      const { set, vector } = await embedQuery(app, pixels);
+      return searchVector(app, set, vector, { k: request.query.k, categories }, startedAt);
+    },
+  );
+};

@@ -1,0 +1,201 @@
+/**
+ * Every request and response schema of the HTTP API, defined once. Routes use
+ * them for validation and serialization; @fastify/swagger turns the same
+ * objects into `openapi.yaml`; the multipart routes validate their fields with
+ * them through `typebox/value`.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`.' }),
+      message: Type.String({ description: 'Human-readable explanation.' }),
+    }),
+  },
+  { description: 'Every error response has this shape.' },
+);
+
+const K = Type.Integer({
+  minimum: 1,
+  maximum: 100,
+  default: 10,
+  description: 'Number of results (1..100).',
+});
+
+const Categories = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+  maxItems: 20,
+  description:
+    'Keep only these categories: repeat the parameter (`category=Sneaker&category=Sandal`) or separate with commas. Unknown categories get 400.',
+});
+
+const ITEM_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]*$';
+export const ItemId = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: ITEM_ID_PATTERN,
+  description: 'External item id, e.g. `fmnist-test-00042`.',
+});
+
+export const ItemParams = Type.Object({ id: ItemId });
+
+export const Item = Type.Object({
+  id: ItemId,
+  title: Type.String(),
+  category: Type.String(),
+  source: Type.String({ description: '`fashion-mnist`, `folder` or `api`.' }),
+  split: Type.Union([Type.String(), Type.Null()], { description: 'Fashion-MNIST split, else null.' }),
+  image_url: Type.String({ description: 'Path of the item image (28x28 PNG).' }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+export const ItemPage = Type.Object({
+  items: Type.Array(Item),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  }),
+});
+
+export const ListItemsQuery = Type.Object({
+  category: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only this category.' })),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size (1..1000).' }),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 100, description: 'Opaque cursor from `next_cursor`.' }),
+  ),
+});
+
+export const Neighbour = Type.Object({
+  id: ItemId,
+  title: Type.String(),
+  category: Type.String(),
+  distance: Type.Number({ description: 'Euclidean distance between embeddings (smaller is more similar).' }),
+  image_url: Type.String(),
+});
+
+export const SearchResponse = Type.Object({
+  model: Type.String({ description: 'Version of the model that embedded the query and the catalog.' }),
+  results: Type.Array(Neighbour, { description: 'Nearest first.' }),
+  took_ms: Type.Number({ description: 'Server-side time of the request, in milliseconds.' }),
+});
+
+export const SearchQuery = Type.Object({
+  k: K,
+  category: Type.Optional(Categories),
+});
+
+/** Documentation of the /similar and POST /items bodies, which are not JSON and are checked in code. */
+const binaryImage = { type: 'string', format: 'binary' } as const;
+export const ImageBodyDoc = {
+  description:
+    'The query image: PNG, JPEG or WebP, either as the raw body with a matching `Content-Type` or as the `image` field of `multipart/form-data`. Product photos (dark garment on a light background) are converted to the model input automatically.',
+  content: {
+    'multipart/form-data': {
+      schema: { type: 'object', required: ['image'], properties: { image: binaryImage } },
+    },
+    'image/png': { schema: binaryImage },
+    'image/jpeg': { schema: binaryImage },
+    'image/webp': { schema: binaryImage },
+  },
+};
+
+export const NewItemFields = Type.Object({
+  id: Type.Optional(ItemId),
+  title: Type.String({ minLength: 1, maxLength: 500 }),
+  category: Type.String({ minLength: 1, maxLength: 100 }),
+});
+export type NewItemFields = Static<typeof NewItemFields>;
+
+export const NewItemBodyDoc = {
+  description:
+    'The new item: its `image` (PNG, JPEG or WebP file) and metadata fields `title`, `category` and optionally `id` (generated when absent).',
+  required: true,
+  content: {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: ['image', 'title', 'category'],
+        properties: {
+          image: binaryImage,
+          id: { type: 'string', pattern: ITEM_ID_PATTERN, maxLength: 200 },
+          title: { type: 'string', minLength: 1, maxLength: 500 },
+          category: { type: 'string', minLength: 1, maxLength: 100 },
+        },
+      },
+    },
+  },
+};
+
+export const RecommendationsBody = Type.Object(
+  {
+    positive: Type.Array(ItemId, {
+      minItems: 1,
+      maxItems: 100,
+      description: 'Items the results should look like.',
+    }),
+    negative: Type.Array(ItemId, {
+      maxItems: 100,
+      default: [],
+      description: 'Items the results should not look like.',
+    }),
+    k: K,
+    category: Type.Optional(Categories),
+  },
+  { additionalProperties: false },
+);
+
+export const RebuildBody = Type.Union(
+  [
+    Type.Object(
+      {
+        model: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 100,
+            pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+            description:
+              'Name of a saved model beside MODEL_DIR (e.g. `default` for `models/default`); default: the model now served.',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  { description: 'Optional; an empty body rebuilds with the model now served.' },
+);
+
+export const JobStatus = Type.Union(
+  ['queued', 'embedding', 'building', 'verifying', 'active', 'failed'].map((s) => Type.Literal(s)),
+  { description: 'queued → embedding → building → verifying → active (served) | failed.' },
+);
+
+export const Job = Type.Object({
+  id: Type.Integer({ description: 'Job id (the index build id).' }),
+  type: Type.Literal('index-rebuild'),
+  status: JobStatus,
+  model: Type.String({ description: 'Model version the index is built for.' }),
+  progress: Type.Number({ minimum: 0, maximum: 1, description: 'Fraction done of the current phase.' }),
+  item_count: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  started_at: Type.String({ format: 'date-time' }),
+  finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+export const JobParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Job id.' }) });
+
+export const Health = Type.Object({ status: Type.Literal('ok') });
+
+export const Ready = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  model: Type.Union([Type.String(), Type.Null()]),
+  index_size: Type.Union([Type.Integer(), Type.Null()]),
+  reason: Type.Optional(Type.String()),
+});
+
+/** Error responses documented for a route: the given statuses share `ErrorBody`. */
+export function errors(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const status of statuses) out[status] = ErrorBody;
+  return out;
+}
