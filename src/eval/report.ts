@@ -1,0 +1,164 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CLASS_NAMES } from '../data/classes.ts';
+import type { SearchRun } from './evaluate.ts';
+import type { MetricSet } from './metrics.ts';
+
+/** The metrics of one embedding, as stored in report.json (no per-query arrays). */
+export interface EmbeddingResult {
+  name: string;
+  dim: number;
+  testVsTrain: SearchRun;
+  leaveOneOut: SearchRun;
+  /** Where the figures came from, e.g. 'computed' or 'cache: reports/baseline-raw-pixels.json'. */
+  source?: string;
+}
+
+export interface ReportData {
+  title: string;
+  createdAt: string;
+  command: string;
+  model: { dir: string; metadata: unknown } | null;
+  data: {
+    queries: string;
+    gallery: string;
+    queryCount: number;
+    galleryCount: number;
+    checksums: Record<string, string>;
+  };
+  embedding: EmbeddingResult;
+  baseline: EmbeddingResult | null;
+  projection: { method: string; points: number; seed: number };
+  timings: Record<string, number>;
+}
+
+export interface ReportPictures {
+  projection: Buffer;
+  neighbours: Buffer;
+  confusion: Buffer;
+}
+
+export const REPORT_FILES = {
+  json: 'report.json',
+  markdown: 'report.md',
+  projection: 'projection.png',
+  neighbours: 'neighbours.png',
+  confusion: 'confusion.png',
+} as const;
+
+const f3 = (x: number) => x.toFixed(3);
+
+const METRIC_HEADER = '| P@1 | P@10 | R-Precision | MAP@R | kNN-10 acc |';
+
+function metricCells(m: MetricSet): string {
+  return `| ${f3(m.precisionAt1)} | ${f3(m.precisionAt10)} | ${f3(m.rPrecision)} | ${f3(m.mapAtR)} | ${f3(m.knnAccuracy)} |`;
+}
+
+/** One table row per embedding: the comparison table of the eval and experiment reports. */
+export function comparisonTable(rows: { name: string; metrics: MetricSet }[]): string {
+  return [
+    `| embedding ${METRIC_HEADER}`,
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} ${metricCells(r.metrics)}`),
+  ].join('\n');
+}
+
+function perClassTable(run: SearchRun, baseline: SearchRun | undefined): string {
+  const lines = [
+    `| class | queries ${METRIC_HEADER}${baseline ? ' raw-pixel MAP@R |' : ''}`,
+    `|---|---|---|---|---|---|---|${baseline ? '---|' : ''}`,
+  ];
+  run.perClass.forEach((m, c) => {
+    const extra = baseline ? ` ${f3(baseline.perClass[c].mapAtR)} |` : '';
+    lines.push(`| ${CLASS_NAMES[c]} | ${m.queries} ${metricCells(m)}${extra}`);
+  });
+  return lines.join('\n');
+}
+
+export function confusionTable(matrix: number[][]): string {
+  const head = `| true \\ nearest | ${CLASS_NAMES.join(' | ')} |`;
+  const sep = `|---|${CLASS_NAMES.map(() => '---:').join('|')}|`;
+  const rows = matrix.map((row, i) => `| ${CLASS_NAMES[i]} | ${row.join(' | ')} |`);
+  return [head, sep, ...rows].join('\n');
+}
+
+export const METRIC_DEFINITIONS = [
+  'Definitions (Musgrave et al. 2020, "A Metric Learning Reality Check"): for a query of class c, R is the',
+  'number of gallery items of class c (one less in leave-one-out); P@k = share of the k nearest that are of',
+  'class c; R-Precision = share of the R nearest that are of class c; MAP@R = (1/R) Σ_{i≤R} P(i)·rel(i).',
+  'kNN-10 accuracy: majority class of the 10 nearest, ties to the tied class with the nearest member.',
+  'Exact euclidean search, distances summed in float64; ties in distance go to the lower gallery index.',
+].join('\n');
+
+export function renderMarkdown(r: ReportData): string {
+  const e = r.embedding;
+  const b = r.baseline;
+  const rowsFor = (key: 'testVsTrain' | 'leaveOneOut') => [
+    { name: e.name, metrics: e[key].overall },
+    ...(b ? [{ name: `${b.name} — no-learning baseline`, metrics: b[key].overall }] : []),
+  ];
+  const out = [`# ${r.title}`, '', `Generated ${r.createdAt} by \`${r.command}\`.`, ''];
+  if (r.model) {
+    out.push(`Model directory: \`${r.model.dir}\` (see its \`metadata.json\` for how it was trained).`, '');
+  }
+  out.push(
+    `## Retrieval: ${r.data.queryCount} ${r.data.queries} queries against ${r.data.galleryCount} ${r.data.gallery} images`,
+    '',
+    comparisonTable(rowsFor('testVsTrain')),
+    '',
+    `## Leave-one-out within the ${r.data.queryCount} ${r.data.queries} images`,
+    '',
+    comparisonTable(rowsFor('leaveOneOut')),
+    '',
+    METRIC_DEFINITIONS,
+    '',
+    `## Per class (${r.data.queries} → ${r.data.gallery})`,
+    '',
+    perClassTable(e.testVsTrain, b?.testVsTrain),
+    '',
+    '## Confusion matrix of the nearest neighbour’s class',
+    '',
+    `![confusion matrix](${REPORT_FILES.confusion})`,
+    '',
+    confusionTable(e.testVsTrain.confusion),
+    '',
+    `## ${r.projection.method} projection of ${r.projection.points} ${r.data.queries} embeddings`,
+    '',
+    `![projection](${REPORT_FILES.projection})`,
+    '',
+    `## Nearest ${r.data.gallery} images of one ${r.data.queries} query per class`,
+    '',
+    'Green frame: same class as the query; red: a different class.',
+    '',
+    `![nearest neighbours](${REPORT_FILES.neighbours})`,
+    '',
+    '## Timings (seconds)',
+    '',
+    ...Object.entries(r.timings).map(([k, v]) => `- ${k}: ${v.toFixed(1)}`),
+    '',
+  );
+  return out.join('\n');
+}
+
+/** Writes report.json, report.md and the three pictures into `dir`; returns the paths written. */
+export async function writeReport(
+  dir: string,
+  data: ReportData,
+  pictures: ReportPictures,
+): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files: [string, string | Buffer][] = [
+    [REPORT_FILES.json, `${JSON.stringify(data, null, 2)}\n`],
+    [REPORT_FILES.markdown, renderMarkdown(data)],
+    [REPORT_FILES.projection, pictures.projection],
+    [REPORT_FILES.neighbours, pictures.neighbours],
+    [REPORT_FILES.confusion, pictures.confusion],
+  ];
+  const paths: string[] = [];
+  for (const [name, content] of files) {
+    const p = join(dir, name);
+    await writeFile(p, content);
+    paths.push(p);
+  }
+  return paths;
+}
