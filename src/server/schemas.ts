@@ -16,12 +16,11 @@ export const ErrorBody = Type.Object(
   { description: 'Every error response has this shape.' },
 );
 
-const K = Type.Integer({
-  minimum: 1,
-  maximum: 100,
-  default: 10,
-  description: 'Number of results (1..100).',
-});
+export const DEFAULT_K = 10;
+/** Optional with a default: Fastify's Ajv fills the default in, and the document shows it as optional. */
+const K = Type.Optional(
+  Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_K, description: 'Number of results (1..100).' }),
+);
 
 const Categories = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
   maxItems: 20,
@@ -39,27 +38,35 @@ export const ItemId = Type.String({
 
 export const ItemParams = Type.Object({ id: ItemId });
 
-export const Item = Type.Object({
-  id: ItemId,
-  title: Type.String(),
-  category: Type.String(),
-  source: Type.String({ description: '`fashion-mnist`, `folder` or `api`.' }),
-  split: Type.Union([Type.String(), Type.Null()], { description: 'Fashion-MNIST split, else null.' }),
-  image_url: Type.String({ description: 'Path of the item image (28x28 PNG).' }),
-  created_at: Type.String({ format: 'date-time' }),
-  updated_at: Type.String({ format: 'date-time' }),
-});
+export const Item = Type.Object(
+  {
+    id: ItemId,
+    title: Type.String(),
+    category: Type.String(),
+    source: Type.String({ description: '`fashion-mnist`, `folder` or `api`.' }),
+    split: Type.Union([Type.String(), Type.Null()], { description: 'Fashion-MNIST split, else null.' }),
+    image_url: Type.String({ description: 'Path of the item image (28x28 PNG).' }),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+  },
+  { description: 'A catalog item.' },
+);
 
-export const ItemPage = Type.Object({
-  items: Type.Array(Item),
-  next_cursor: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass as `cursor` for the next page; null on the last page.',
-  }),
-});
+export const ItemPage = Type.Object(
+  {
+    items: Type.Array(Item),
+    next_cursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as `cursor` for the next page; null on the last page.',
+    }),
+  },
+  { description: 'A page of catalog items.' },
+);
 
 export const ListItemsQuery = Type.Object({
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only this category.' })),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size (1..1000).' }),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size (1..1000).' }),
+  ),
   cursor: Type.Optional(
     Type.String({ minLength: 1, maxLength: 100, description: 'Opaque cursor from `next_cursor`.' }),
   ),
@@ -73,11 +80,14 @@ export const Neighbour = Type.Object({
   image_url: Type.String(),
 });
 
-export const SearchResponse = Type.Object({
-  model: Type.String({ description: 'Version of the model that embedded the query and the catalog.' }),
-  results: Type.Array(Neighbour, { description: 'Nearest first.' }),
-  took_ms: Type.Number({ description: 'Server-side time of the request, in milliseconds.' }),
-});
+export const SearchResponse = Type.Object(
+  {
+    model: Type.String({ description: 'Version of the model that embedded the query and the catalog.' }),
+    results: Type.Array(Neighbour, { description: 'Nearest first.' }),
+    took_ms: Type.Number({ description: 'Server-side time of the request, in milliseconds.' }),
+  },
+  { description: 'The nearest catalog items.' },
+);
 
 export const SearchQuery = Type.Object({
   k: K,
@@ -133,11 +143,13 @@ export const RecommendationsBody = Type.Object(
       maxItems: 100,
       description: 'Items the results should look like.',
     }),
-    negative: Type.Array(ItemId, {
-      maxItems: 100,
-      default: [],
-      description: 'Items the results should not look like.',
-    }),
+    negative: Type.Optional(
+      Type.Array(ItemId, {
+        maxItems: 100,
+        default: [],
+        description: 'Items the results should not look like.',
+      }),
+    ),
     k: K,
     category: Type.Optional(Categories),
   },
@@ -170,28 +182,34 @@ export const JobStatus = Type.Union(
   { description: 'queued → embedding → building → verifying → active (served) | failed.' },
 );
 
-export const Job = Type.Object({
-  id: Type.Integer({ description: 'Job id (the index build id).' }),
-  type: Type.Literal('index-rebuild'),
-  status: JobStatus,
-  model: Type.String({ description: 'Model version the index is built for.' }),
-  progress: Type.Number({ minimum: 0, maximum: 1, description: 'Fraction done of the current phase.' }),
-  item_count: Type.Union([Type.Integer(), Type.Null()]),
-  error: Type.Union([Type.String(), Type.Null()]),
-  started_at: Type.String({ format: 'date-time' }),
-  finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
+export const Job = Type.Object(
+  {
+    id: Type.Integer({ description: 'Job id (the index build id).' }),
+    type: Type.Literal('index-rebuild'),
+    status: JobStatus,
+    model: Type.String({ description: 'Model version the index is built for.' }),
+    progress: Type.Number({ minimum: 0, maximum: 1, description: 'Fraction done of the current phase.' }),
+    item_count: Type.Union([Type.Integer(), Type.Null()]),
+    error: Type.Union([Type.String(), Type.Null()]),
+    started_at: Type.String({ format: 'date-time' }),
+    finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { description: 'An index rebuild job.' },
+);
 
 export const JobParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Job id.' }) });
 
-export const Health = Type.Object({ status: Type.Literal('ok') });
+export const Health = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up.' });
 
-export const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  model: Type.Union([Type.String(), Type.Null()]),
-  index_size: Type.Union([Type.Integer(), Type.Null()]),
-  reason: Type.Optional(Type.String()),
-});
+export const Ready = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+    model: Type.Union([Type.String(), Type.Null()]),
+    index_size: Type.Union([Type.Integer(), Type.Null()]),
+    reason: Type.Optional(Type.String({ description: 'What start-up is doing, while not ready.' })),
+  },
+  { description: 'Readiness; 503 with status `not_ready` while loading.' },
+);
 
 /** Error responses documented for a route: the given statuses share `ErrorBody`. */
 export function errors(...statuses: number[]): Record<number, TSchema> {

@@ -7,7 +7,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CatalogItem } from '../../catalog/store.ts';
 import { preprocessImage } from '../../data/preprocess.ts';
 import { NotFoundError } from '../../errors.ts';
-import { errors, ItemParams, RecommendationsBody, SearchQuery, SearchResponse } from '../schemas.ts';
+import {
+  DEFAULT_K,
+  errors,
+  ItemParams,
+  RecommendationsBody,
+  SearchQuery,
+  SearchResponse,
+} from '../schemas.ts';
 import { searchVector } from '../search.ts';
 import type { ServingSet } from '../serving.ts';
 import { itemNotFound } from './items.ts';
@@ -76,7 +83,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         app,
         set,
         vector,
-        { k: request.query.k, categories, exclude: new Set([item.label]) },
+        { k: request.query.k ?? DEFAULT_K, categories, exclude: new Set([item.label]) },
         startedAt,
       );
     },
@@ -95,7 +102,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const startedAt = performance.now();
-      const { positive, negative, k, category } = request.body;
+      const { positive, negative = [], k = DEFAULT_K, category } = request.body;
       const categories = app.categories.parse(category);
       const set = app.serving.require();
       const ids = [...new Set([...positive, ...negative])];

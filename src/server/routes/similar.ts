@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { preprocessImage } from '../../data/preprocess.ts';
 import { readImageUpload } from '../imageInput.ts';
-import { errors, ImageBodyDoc, SearchQuery, SearchResponse } from '../schemas.ts';
+import { DEFAULT_K, errors, ImageBodyDoc, SearchQuery, SearchResponse } from '../schemas.ts';
 import { embedQuery, searchVector } from '../search.ts';
 
 export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -28,7 +28,7 @@ export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const pixels = await preprocessImage(bytes, app.imageLimits);
       app.metrics.preprocessDuration.observe((performance.now() - t0) / 1000);
       const { set, vector } = await embedQuery(app, pixels);
-      return searchVector(app, set, vector, { k: request.query.k, categories }, startedAt);
+      return searchVector(app, set, vector, { k: request.query.k ?? DEFAULT_K, categories }, startedAt);
     },
   );
 };

@@ -1,0 +1,20 @@
+/** The OpenAPI document as the code defines it (the root `openapi.yaml` must equal this). */
+import { fileURLToPath } from 'node:url';
+import { openCatalog } from '../catalog/sqliteStore.ts';
+import { loadConfig } from '../config/env.ts';
+import { buildApp } from './app.ts';
+
+export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
+
+/** Builds an app on an empty in-memory catalog (no model needed) and renders its document as YAML. */
+export async function generateOpenApi(): Promise<string> {
+  const store = openCatalog(':memory:');
+  const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { store });
+  try {
+    await app.ready();
+    return app.swagger({ yaml: true });
+  } finally {
+    await app.close();
+    store.close();
+  }
+}
