@@ -1,0 +1,293 @@
+import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IMAGE_PIXELS } from '../../src/data/classes.ts';
+import { loadFashionMnistSplit } from '../../src/data/fashionMnist.ts';
+import {
+  checkImageHeader,
+  DEFAULT_IMAGE_LIMITS,
+  detectFormat,
+  encodePng28,
+  normalizeGarment,
+  preprocessImage,
+  preprocessImageToBytes,
+} from '../../src/data/preprocess.ts';
+import type { ImageSet } from '../../src/data/types.ts';
+import {
+  PayloadTooLargeError,
+  UnprocessableImageError,
+  UnsupportedMediaTypeError,
+} from '../../src/errors.ts';
+
+let test: ImageSet;
+beforeAll(async () => {
+  test = await loadFashionMnistSplit('test');
+});
+const image = (i: number) => test.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS);
+const raw28 = { raw: { width: 28, height: 28, channels: 1 as const } };
+
+function mad(a: Uint8Array, b: Uint8Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]);
+  return d / a.length;
+}
+
+/** The issue's round trip: 28x28 → 512x512 (sharp's default lanczos3) → inverted to dark-on-white → JPEG q90. */
+function toInvertedJpeg512(pixels: Uint8Array): Promise<Buffer> {
+  return sharp(Buffer.from(pixels.map((v) => 255 - v)), raw28)
+    .resize(512, 512)
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; status?: number }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { code?: string; status?: number };
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A real PNG whose header declares width x height of 1-bit pixels, all zero: ~50 KB that inflate to 50 MB. */
+function bombPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 1; // bit depth 1, colour type 0 (gray), default compression/filter/interlace
+  const rows = Buffer.alloc(height * (1 + Math.ceil(width / 8)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+describe('preprocess round trips on real Fashion-MNIST test images', () => {
+  it('a 28x28 PNG passes through unchanged (measured: 975 of the first 1,000 exact, mean abs diff 0.5)', async () => {
+    // The rest differ only where Fashion-MNIST itself centred an odd leftover pixel differently or its
+    // garment does not reach 28 px; 500 images keep the test quick.
+    let exact = 0;
+    let total = 0;
+    for (let i = 0; i < 500; i++) {
+      const out = await preprocessImageToBytes(await encodePng28(image(i)));
+      const d = mad(out, image(i));
+      if (d === 0) exact++;
+      total += d;
+    }
+    expect(exact).toBeGreaterThanOrEqual(480);
+    expect(total / 500).toBeLessThan(1);
+  });
+
+  it('a 28x28 JPEG (q95) comes back within JPEG loss', async () => {
+    let total = 0;
+    for (let i = 0; i < 50; i++) {
+      const jpeg = await sharp(Buffer.from(image(i)), raw28)
+        .jpeg({ quality: 95 })
+        .toBuffer();
+      total += mad(await preprocessImageToBytes(jpeg), image(i));
+    }
+    expect(total / 50).toBeLessThan(5);
+  });
+
+  it('512x512 inverted JPEG q90 → mean abs diff to the original 8.7/255 over 50 images (max 32.6)', async () => {
+    // For scale: resizing the same 512 px image straight back to 28x28 with sharp's lanczos3, knowing the
+    // exact crop, gives 5.1; two unrelated test images differ by ~60.
+    const mads: number[] = [];
+    for (let i = 0; i < 50; i++)
+      mads.push(mad(await preprocessImageToBytes(await toInvertedJpeg512(image(i))), image(i)));
+    const mean = mads.reduce((a, b) => a + b, 0) / mads.length;
+    expect(mean).toBeLessThan(10);
+    expect(Math.max(...mads)).toBeLessThan(40);
+    const unrelated = mad(image(0), image(1));
+    expect(unrelated).toBeGreaterThan(4 * mean);
+  });
+
+  it('light-on-dark photos are not inverted, and WebP and GIF decode like JPEG', async () => {
+    const pixels = image(3);
+    const up = sharp(Buffer.from(pixels), raw28).resize(300, 300);
+    const viaJpeg = await preprocessImageToBytes(await up.clone().jpeg({ quality: 90 }).toBuffer());
+    const viaWebp = await preprocessImageToBytes(await up.clone().webp({ quality: 90 }).toBuffer());
+    const viaGif = await preprocessImageToBytes(await up.clone().gif().toBuffer());
+    expect(mad(viaJpeg, pixels)).toBeLessThan(15);
+    expect(mad(viaWebp, pixels)).toBeLessThan(15);
+    expect(mad(viaGif, pixels)).toBeLessThan(15);
+  });
+
+  it('preprocessImage returns 784 floats = bytes / 255', async () => {
+    const png = await encodePng28(image(7));
+    const floats = await preprocessImage(png);
+    const bytes = await preprocessImageToBytes(png);
+    expect(floats.length).toBe(IMAGE_PIXELS);
+    for (let i = 0; i < IMAGE_PIXELS; i++) expect(floats[i]).toBeCloseTo(bytes[i] / 255, 6);
+  });
+});
+
+describe('geometry and background', () => {
+  it('trims a wide garment on a grey background, fits its width to 28 px and centres it vertically', async () => {
+    // A dark 200x100 rectangle on a light grey (200) 600x400 canvas, like a product photo.
+    const photo = await sharp({
+      create: { width: 600, height: 400, channels: 3, background: { r: 200, g: 200, b: 200 } },
+    })
+      .composite([
+        {
+          input: { create: { width: 200, height: 100, channels: 3, background: '#000000' } },
+          left: 50,
+          top: 250,
+        },
+      ])
+      .png()
+      .toBuffer();
+    const out = await preprocessImageToBytes(photo);
+    const rowSums = Array.from({ length: 28 }, (_, y) =>
+      out.subarray(y * 28, y * 28 + 28).reduce((a, b) => a + b, 0),
+    );
+    const rows = rowSums.map((s, y) => (s > 28 * 128 ? y : -1)).filter((y) => y >= 0);
+    expect(rows.length).toBeGreaterThanOrEqual(13);
+    expect(rows.length).toBeLessThanOrEqual(15);
+    expect(Math.abs((rows[0] + rows[rows.length - 1]) / 2 - 13.5)).toBeLessThanOrEqual(1);
+    // A middle row is bright across (its two end pixels are partly covered); the grey background became black.
+    expect(Math.min(...out.subarray(14 * 28 + 1, 15 * 28 - 1))).toBeGreaterThan(200);
+    expect(out[0]).toBe(0);
+  });
+
+  it('a transparent PNG is flattened onto white, so the garment stands out', async () => {
+    const rgba = await sharp({
+      create: { width: 64, height: 64, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
+      .composite([
+        {
+          input: {
+            create: { width: 32, height: 16, channels: 4, background: { r: 30, g: 30, b: 30, alpha: 1 } },
+          },
+          left: 16,
+          top: 24,
+        },
+      ])
+      .png()
+      .toBuffer();
+    const out = await preprocessImageToBytes(rgba);
+    expect(out[14 * 28 + 14]).toBeGreaterThan(200);
+    expect(out[0]).toBe(0);
+  });
+
+  it('a blank image gives an all-black result', async () => {
+    const blank = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
+    expect((await preprocessImageToBytes(blank)).every((v) => v === 0)).toBe(true);
+  });
+
+  it('normalizeGarment on raw pixels: the garment that fills the frame is not mistaken for background', () => {
+    // A bright pullover touching all four edges except the corners: the border median is bright, but
+    // the most common border value is the black of the corners... and of Fashion-MNIST's own margins.
+    const px = new Uint8Array(28 * 28);
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++)
+        px[y * 28 + x] = (x < 5 || x > 22) && (y < 5 || y > 22) ? 0 : 90 + ((x * 7 + y * 3) % 60);
+    expect(normalizeGarment(px, 28, 28)).toEqual(px);
+  });
+});
+
+describe('header checks and bad input', () => {
+  it('detectFormat sniffs the four formats and nothing else', async () => {
+    const base = sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } });
+    expect(detectFormat(await base.clone().png().toBuffer())).toBe('png');
+    expect(detectFormat(await base.clone().jpeg().toBuffer())).toBe('jpeg');
+    expect(detectFormat(await base.clone().webp().toBuffer())).toBe('webp');
+    expect(detectFormat(await base.clone().gif().toBuffer())).toBe('gif');
+    expect(detectFormat(await base.clone().tiff().toBuffer())).toBeUndefined();
+    expect(detectFormat(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBeUndefined();
+    expect(detectFormat(new Uint8Array(0))).toBeUndefined();
+  });
+
+  it('checkImageHeader returns format and size', async () => {
+    const jpeg = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#fff' } })
+      .jpeg()
+      .toBuffer();
+    expect(await checkImageHeader(jpeg, DEFAULT_IMAGE_LIMITS)).toEqual({
+      format: 'jpeg',
+      width: 40,
+      height: 30,
+    });
+  });
+
+  it('a non-image or an unsupported format → 415 UNSUPPORTED_IMAGE_FORMAT', async () => {
+    for (const bytes of [
+      Buffer.from('definitely not an image'),
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+        .tiff()
+        .toBuffer(),
+      new Uint8Array(0),
+    ]) {
+      const err = await rejection(preprocessImage(bytes));
+      expect(err).toBeInstanceOf(UnsupportedMediaTypeError);
+      expect([err.status, err.code]).toEqual([415, 'UNSUPPORTED_IMAGE_FORMAT']);
+    }
+  });
+
+  it('a truncated PNG or JPEG, or a PNG with only its signature → 422 INVALID_IMAGE', async () => {
+    const png = await sharp(Buffer.from(image(0)), raw28)
+      .resize(200, 200)
+      .png()
+      .toBuffer();
+    const jpeg = await sharp(Buffer.from(image(0)), raw28)
+      .resize(200, 200)
+      .jpeg()
+      .toBuffer();
+    for (const [bytes, format] of [
+      [png.subarray(0, png.length >> 1), 'png'],
+      [jpeg.subarray(0, jpeg.length >> 1), 'jpeg'],
+      [png.subarray(0, 12), 'png'],
+    ] as const) {
+      const err = await rejection(preprocessImage(bytes));
+      expect(err).toBeInstanceOf(UnprocessableImageError);
+      expect([err.status, err.code]).toEqual([422, 'INVALID_IMAGE']);
+      expect(err.message).toMatch(new RegExp(`^${format} image is corrupt or truncated`));
+    }
+  });
+
+  it('a decompression-bomb PNG declaring 20000x20000 is rejected from its header (413), before decoding', async () => {
+    const bomb = bombPng(20000, 20000);
+    expect(bomb.length).toBeLessThan(100_000);
+    const err = await rejection(preprocessImage(bomb));
+    expect(err).toBeInstanceOf(PayloadTooLargeError);
+    expect([err.status, err.code]).toEqual([413, 'IMAGE_TOO_LARGE']);
+    expect(err.message).toBe('image header declares 20000x20000 = 400000000 pixels, the limit is 40000000');
+    // A lower limit applies to ordinary images too.
+    const png = await encodePng28(image(0));
+    const small = await rejection(checkImageHeader(png, { maxBytes: 1e6, maxPixels: 100 }));
+    expect(small.message).toMatch(/declares 28x28 = 784 pixels, the limit is 100/);
+  });
+
+  it('too many bytes → 413 IMAGE_TOO_LARGE without looking further', async () => {
+    const err = await rejection(checkImageHeader(new Uint8Array(2048), { maxBytes: 1024, maxPixels: 1e6 }));
+    expect(err).toBeInstanceOf(PayloadTooLargeError);
+    expect(err.code).toBe('IMAGE_TOO_LARGE');
+    expect(err.message).toBe('image is 2048 bytes, the limit is 1024');
+  });
+});
+
+describe('encodePng28', () => {
+  it('encodes 784 bytes losslessly as a 28x28 grayscale PNG', async () => {
+    const png = await encodePng28(image(5));
+    expect(detectFormat(png)).toBe('png');
+    expect((await sharp(png).metadata()).channels).toBe(1);
+    const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([28, 28, 1]);
+    expect(new Uint8Array(data)).toEqual(image(5));
+  });
+
+  it('rejects a wrong length', async () => {
+    await expect(encodePng28(new Uint8Array(100))).rejects.toThrow(RangeError);
+  });
+});
