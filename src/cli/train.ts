@@ -1,0 +1,148 @@
+import { parseArgs } from 'node:util';
+import { AppError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { initBackend } from '../model/backend.ts';
+import type { Arch } from '../model/network.ts';
+import type { Augmentation } from '../train/augment.ts';
+import { DEFAULT_CONFIG, type LossName, type LrSchedule, type TrainConfig } from '../train/config.ts';
+import type { SamplerKind } from '../train/sampler.ts';
+import { train } from '../train/trainer.ts';
+
+const USAGE = `Usage: npm run train -- --out models/NAME [options]
+  --loss batch_hard|batch_all|semi_hard|softmax   (default ${DEFAULT_CONFIG.loss})
+  --epochs N            (default ${DEFAULT_CONFIG.epochs})
+  --batch N             (default ${DEFAULT_CONFIG.batchSize})
+  --lr X                Adam learning rate (default ${DEFAULT_CONFIG.lr})
+  --lr-schedule constant|cosine (default ${DEFAULT_CONFIG.lrSchedule})
+  --margin X            triplet margin (default ${DEFAULT_CONFIG.margin})
+  --squared             squared euclidean distances in the triplet loss
+  --sampler pk|random   (default ${DEFAULT_CONFIG.sampler}); --pk-classes P (default ${DEFAULT_CONFIG.pkClasses}, K = batch/P)
+  --arch seed|improved  (default ${DEFAULT_CONFIG.arch})
+  --warmup-epochs N     epochs of batch_all before a triplet loss (default 0)
+  --augment none|shift2 (default none)
+  --seed N              (default ${DEFAULT_CONFIG.seed})
+  --train-limit N       use only the first N training images (default: all)
+  --val-count N         validation images held out of the 60k (default ${DEFAULT_CONFIG.valCount})
+  --val-limit N         validate on the first N of them only (default: all)
+  --log-every N         steps between metric lines in metrics.jsonl (default ${DEFAULT_CONFIG.logEvery})
+  --backend tensorflow|wasm|cpu   (default: TFJS_BACKEND or the fastest that loads)
+  --resume              continue from models/NAME/checkpoint
+  --no-progress         no progress bar`;
+
+const log = createLogger('train-cli');
+
+function num(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new AppError(400, 'BAD_ARGUMENT', `${flag} expects a number, got '${value}'`);
+  return n;
+}
+
+/** Quotes an argument for a POSIX shell only when needed, so metadata.command can be pasted back. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?: string; help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      loss: { type: 'string' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      'lr-schedule': { type: 'string' },
+      margin: { type: 'string' },
+      squared: { type: 'boolean' },
+      sampler: { type: 'string' },
+      'pk-classes': { type: 'string' },
+      arch: { type: 'string' },
+      'warmup-epochs': { type: 'string' },
+      augment: { type: 'string' },
+      seed: { type: 'string' },
+      'train-limit': { type: 'string' },
+      'val-count': { type: 'string' },
+      'val-limit': { type: 'string' },
+      'log-every': { type: 'string' },
+      backend: { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const d = DEFAULT_CONFIG;
+  const config: TrainConfig = {
+    loss: (values.loss ?? d.loss) as LossName,
+    epochs: num(values.epochs, d.epochs, '--epochs'),
+    batchSize: num(values.batch, d.batchSize, '--batch'),
+    lr: num(values.lr, d.lr, '--lr'),
+    lrSchedule: (values['lr-schedule'] ?? d.lrSchedule) as LrSchedule,
+    margin: num(values.margin, d.margin, '--margin'),
+    squared: values.squared ?? d.squared,
+    sampler: (values.sampler ?? d.sampler) as SamplerKind,
+    pkClasses: num(values['pk-classes'], d.pkClasses, '--pk-classes'),
+    arch: (values.arch ?? d.arch) as Arch,
+    warmupEpochs: num(values['warmup-epochs'], d.warmupEpochs, '--warmup-epochs'),
+    augment: (values.augment ?? d.augment) as Augmentation,
+    seed: num(values.seed, d.seed, '--seed'),
+    trainLimit: num(values['train-limit'], d.trainLimit, '--train-limit'),
+    valCount: num(values['val-count'], d.valCount, '--val-count'),
+    valLimit: num(values['val-limit'], d.valLimit, '--val-limit'),
+    logEvery: num(values['log-every'], d.logEvery, '--log-every'),
+    out: values.out ?? '',
+    resume: values.resume ?? false,
+    progress: !(values['no-progress'] ?? false),
+    command: ['npm', 'run', 'train', '--', ...argv].map(shellQuote).join(' '),
+  };
+  return { config, backend: values.backend, help: values.help ?? false };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseTrainArgs>;
+  try {
+    parsed = parseTrainArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  await initBackend(parsed.backend);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C does not wait for the checkpoint
+    log.warn('SIGINT: finishing the current step and writing a checkpoint (Ctrl-C again to quit now)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const result = await train(parsed.config, { signal: controller.signal });
+  process.off('SIGINT', onSigint);
+  const last = result.history.at(-1);
+  process.stdout.write(
+    `${JSON.stringify({
+      out: result.outDir,
+      interrupted: result.interrupted,
+      epochs: result.epochs,
+      backend: result.backend,
+      wallTimeSeconds: Math.round(result.wallTimeSeconds * 10) / 10,
+      finalTrainLoss: last?.train.loss ?? null,
+      finalValidation: last?.validation ?? null,
+    })}\n`,
+  );
+  if (result.interrupted) process.exitCode = 130;
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof AppError) {
+    log.error({ code: err.code }, err.message);
+    process.stderr.write(`error: ${err.message}\n`);
+  } else {
+    log.error({ err }, 'training failed');
+  }
+  process.exit(1);
+});

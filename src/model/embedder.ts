@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
+import { DataFileError, ValidationError } from '../errors.ts';
+import { ensureBackend } from './backend.ts';
+import type { Embedder } from './embedder.contract.ts';
+import { loadModel } from './modelIo.ts';
+import { embeddingModel } from './network.ts';
+
+/** Images per forward pass: large enough to keep the backend busy, small enough to bound memory. */
+export const EMBED_CHUNK = 256;
+
+async function readModelName(modelDir: string): Promise<string> {
+  const path = join(modelDir, 'metadata.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new DataFileError(`cannot read ${path}: ${(err as Error).message}`, 'MODEL_FILE_MISSING');
+  }
+  try {
+    const name = (JSON.parse(text) as { name?: unknown }).name;
+    if (typeof name !== 'string' || name === '') throw new Error('no "name" field');
+    return name;
+  } catch (err) {
+    throw new DataFileError(
+      `${path} is not valid model metadata: ${(err as Error).message}`,
+      'MODEL_FILE_CORRUPT',
+    );
+  }
+}
+
+/**
+ * Loads a model directory written by the trainer (model.json, weights.bin, metadata.json). Uses the
+ * backend chosen by initBackend(), or selects one now. A softmax model embeds with its 64-d layer.
+ */
+export async function loadEmbedder(modelDir: string): Promise<Embedder> {
+  await ensureBackend();
+  const name = await readModelName(modelDir);
+  const { model, weightsSha256 } = await loadModel(modelDir);
+  const net = embeddingModel(model);
+  const dim = net.outputs[0].shape[1];
+  if (typeof dim !== 'number')
+    throw new DataFileError(`${modelDir}: the embedding has no fixed size`, 'MODEL_FILE_CORRUPT');
+  let disposed = false;
+
+  return {
+    modelVersion: `${name}@${weightsSha256.slice(0, 12)}`,
+    dim,
+    async embed(images: Float32Array, count: number): Promise<Float32Array> {
+      if (disposed) throw new Error('embedder was disposed');
+      if (!Number.isInteger(count) || count < 0 || images.length !== count * IMAGE_PIXELS) {
+        throw new ValidationError(
+          `expected ${count} images of ${IMAGE_PIXELS} floats (${count * IMAGE_PIXELS} values), got ${images.length}`,
+        );
+      }
+      const out = new Float32Array(count * dim);
+      for (let start = 0; start < count; start += EMBED_CHUNK) {
+        const n = Math.min(EMBED_CHUNK, count - start);
+        const result = tf.tidy(() => {
+          const xs = tf.tensor4d(images.subarray(start * IMAGE_PIXELS, (start + n) * IMAGE_PIXELS), [
+            n,
+            IMAGE_SIZE,
+            IMAGE_SIZE,
+            1,
+          ]);
+          return net.predict(xs) as tf.Tensor;
+        });
+        out.set(await result.data(), start * dim);
+        result.dispose();
+      }
+      return out;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      model.dispose();
+    },
+  };
+}

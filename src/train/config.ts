@@ -1,0 +1,106 @@
+import { ValidationError } from '../errors.ts';
+import type { Arch } from '../model/network.ts';
+import type { Augmentation } from './augment.ts';
+import type { SamplerKind } from './sampler.ts';
+
+export const LOSSES = ['batch_hard', 'batch_all', 'semi_hard', 'softmax'] as const;
+export type LossName = (typeof LOSSES)[number];
+export type LrSchedule = 'constant' | 'cosine';
+
+export interface TrainConfig {
+  loss: LossName;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  margin: number;
+  sampler: SamplerKind;
+  /** P of P x K sampling; K = batchSize / P. */
+  pkClasses: number;
+  arch: Arch;
+  seed: number;
+  /** Output directory, e.g. models/NAME. */
+  out: string;
+  /** Epochs of batch-all before a triplet loss (batch-hard collapses when trained from scratch). */
+  warmupEpochs: number;
+  lrSchedule: LrSchedule;
+  augment: Augmentation;
+  squared: boolean;
+  /** Use only the first N training images (tests, quick runs); 0 = all. */
+  trainLimit: number;
+  /** Training images held out for validation (trainValidationSplit, always with its fixed seed 42). */
+  valCount: number;
+  /** Use only the first N validation images for the per-epoch validation; 0 = all. */
+  valLimit: number;
+  /** Steps between metric lines in metrics.jsonl. */
+  logEvery: number;
+  resume: boolean;
+  /** Show the cli-progress bar on stderr. */
+  progress: boolean;
+  /** The command line recorded in metadata.json. */
+  command: string;
+}
+
+export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
+  loss: 'batch_all',
+  epochs: 10,
+  batchSize: 128,
+  lr: 1e-3,
+  margin: 0.5,
+  sampler: 'pk',
+  pkClasses: 8,
+  arch: 'seed',
+  seed: 42,
+  warmupEpochs: 0,
+  lrSchedule: 'constant',
+  augment: 'none',
+  squared: false,
+  trainLimit: 0,
+  valCount: 5000,
+  valLimit: 0,
+  logEvery: 50,
+  resume: false,
+  progress: false,
+  command: '',
+};
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new ValidationError(message);
+}
+
+/** Rejects inconsistent settings up front, before minutes of data loading and training. */
+export function validateConfig(c: TrainConfig): TrainConfig {
+  check((LOSSES as readonly string[]).includes(c.loss), `--loss must be one of ${LOSSES.join('|')}`);
+  check(c.arch === 'seed' || c.arch === 'improved', '--arch must be seed|improved');
+  check(c.sampler === 'pk' || c.sampler === 'random', '--sampler must be pk|random');
+  check(c.lrSchedule === 'constant' || c.lrSchedule === 'cosine', '--lr-schedule must be constant|cosine');
+  check(c.augment === 'none' || c.augment === 'shift2', '--augment must be none|shift2');
+  check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs must be a positive integer');
+  check(Number.isInteger(c.batchSize) && c.batchSize >= 2, '--batch must be an integer >= 2');
+  check(Number.isFinite(c.lr) && c.lr > 0, '--lr must be a positive number');
+  check(Number.isFinite(c.margin) && c.margin >= 0, '--margin must be a non-negative number');
+  check(Number.isInteger(c.seed), '--seed must be an integer');
+  check(
+    Number.isInteger(c.warmupEpochs) && c.warmupEpochs >= 0,
+    '--warmup-epochs must be a non-negative integer',
+  );
+  check(Number.isInteger(c.trainLimit) && c.trainLimit >= 0, '--train-limit must be a non-negative integer');
+  check(Number.isInteger(c.valCount) && c.valCount >= 0, '--val-count must be a non-negative integer');
+  check(Number.isInteger(c.valLimit) && c.valLimit >= 0, '--val-limit must be a non-negative integer');
+  check(Number.isInteger(c.logEvery) && c.logEvery >= 1, '--log-every must be a positive integer');
+  check(c.out.trim() !== '', '--out is required');
+  if (c.sampler === 'pk') {
+    check(
+      Number.isInteger(c.pkClasses) && c.pkClasses >= 2 && c.pkClasses <= 10,
+      '--pk-classes must be an integer in 2..10',
+    );
+    check(c.batchSize % c.pkClasses === 0, `--batch ${c.batchSize} must be a multiple of P=${c.pkClasses}`);
+    check(c.batchSize / c.pkClasses >= 2, 'P x K sampling needs K >= 2 images per class');
+  }
+  return c;
+}
+
+/** The hyper-parameters that must match for --resume to continue the same run. */
+export function runIdentity(c: TrainConfig): Record<string, unknown> {
+  const { out: _out, resume: _resume, progress: _progress, command: _command, logEvery: _log, ...rest } = c;
+  return rest;
+}
