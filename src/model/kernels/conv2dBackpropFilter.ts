@@ -6,14 +6,17 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { type ConvGeometry, im2colTransposed } from './layout.ts';
-import { free, heapF32, reshape, runWasm } from './wasmOps.ts';
+import type { ConvGeometry } from './layout.ts';
+import { layoutKernels, ptr } from './simd/layoutKernels.ts';
+import { free, reshape, runWasm } from './wasmOps.ts';
 
 /**
  * dW = im2col(x)^T · dy as one matrix product over N·OH·OW. The transposed
- * im2col is written straight into the wasm heap (row order kh, kw, ci = the
- * filter layout) because the backend's matMul is fast (XNNPACK) only without
- * transposes: with transposeA it runs ~15x slower.
+ * im2col (rows kh, kw, ci = the filter layout; columns = output pixels) is
+ * written straight into the wasm heap by layout.wat from a channel-major copy
+ * of x, because the backend's matMul is fast (XNNPACK) only without
+ * transposes (~15x slower with transposeA), and fastest when its second
+ * operand, which it packs on every call, is the small dy.
  */
 function conv2DBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -36,11 +39,33 @@ function conv2DBackpropFilter(args: {
       dimRoundingMode,
     ),
   );
-  const rows = g.kH * g.kW * g.inC;
-  const cols = g.batch * g.outH * g.outW;
-  const patchesT = backend.makeOutput([1, rows, cols], 'float32');
-  im2colTransposed(heapF32(backend, x), g, heapF32(backend, patchesT));
-  const b = reshape(backend, dy, [1, cols, g.outC]);
+  const k = g.kH * g.kW * g.inC;
+  const m = g.batch * g.outH * g.outW;
+  const lk = layoutKernels(backend);
+  const patchesT = backend.makeOutput([1, k, m], 'float32');
+  let xc = x;
+  if (g.inC > 1) {
+    xc = backend.makeOutput([g.inC, g.batch * g.inH * g.inW], 'float32');
+    lk.transpose(ptr(backend, x), ptr(backend, xc), g.batch * g.inH * g.inW, g.inC);
+  }
+  lk.im2colT(
+    ptr(backend, xc),
+    ptr(backend, patchesT),
+    g.batch,
+    g.inH,
+    g.inW,
+    g.inC,
+    g.outH,
+    g.outW,
+    g.kH,
+    g.kW,
+    g.strideH,
+    g.strideW,
+    g.padTop,
+    g.padLeft,
+  );
+  if (xc !== x) free(backend, xc);
+  const b = reshape(backend, dy, [1, m, g.outC]);
   const prod = runWasm(backend, 'BatchMatMul', { a: patchesT, b }, { transposeA: false, transposeB: false });
   free(backend, patchesT, b);
   const out = reshape(backend, prod, filterShape);

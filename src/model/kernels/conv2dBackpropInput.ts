@@ -7,7 +7,8 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { geometry } from './conv2dBackpropFilter.ts';
-import { type ConvGeometry, dilatePad, type Phase, phaseFilter, phases, scatterPhase } from './layout.ts';
+import { type ConvGeometry, dilatePad, type Phase, phaseFilter, phases } from './layout.ts';
+import { layoutKernels, ptr } from './simd/layoutKernels.ts';
 import { free, heapF32, runWasm } from './wasmOps.ts';
 
 /**
@@ -50,7 +51,22 @@ function conv2DBackpropInput(args: {
   for (const p of ph) {
     if (p.empty) continue;
     const part = phaseConv(backend, dy, filter, g, p);
-    scatterPhase(heapF32(backend, part), part.shape[1], part.shape[2], g, p, heapF32(backend, dx));
+    layoutKernels(backend).scatterPhase(
+      ptr(backend, part),
+      ptr(backend, dx),
+      g.batch,
+      part.shape[1],
+      part.shape[2],
+      p.rows,
+      p.cols,
+      g.inH,
+      g.inW,
+      g.inC,
+      p.a,
+      p.b,
+      g.strideH,
+      g.strideW,
+    );
     free(backend, part);
   }
   return dx;

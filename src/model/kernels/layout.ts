@@ -1,8 +1,8 @@
 /**
- * Data-movement loops of the convolution gradients, written against plain
- * Float32Arrays so they run directly on views of the wasm heap: the backend's
- * generic Pad / StridedSlice / Concat kernels cost 10-30 ms each at batch 128,
- * these loops a few ms for the whole im2col.
+ * Geometry of the convolution gradients and the small loops that are not worth
+ * SIMD (filters, the rarely used dilation), on plain Float32Arrays that are
+ * views of the wasm heap: the backend's generic Pad / StridedSlice / Concat
+ * kernels cost 10-30 ms each at batch 128. The hot loops are in simd/layout.wat.
  */
 
 export interface ConvGeometry {
@@ -19,41 +19,6 @@ export interface ConvGeometry {
   strideW: number;
   padTop: number;
   padLeft: number;
-}
-
-/**
- * Writes im2col(x)^T: row (kh·KW + kw)·CI + ci, column (n·OH + oh)·OW + ow holds
- * x[n, oh·sH + kh − padTop, ow·sW + kw − padLeft, ci] (0 outside the image).
- */
-export function im2colTransposed(x: Float32Array, g: ConvGeometry, out: Float32Array): void {
-  const { batch, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
-  const cols = batch * outH * outW;
-  const rowStrideX = inW * inC;
-  const colStep = strideW * inC;
-  for (let kh = 0; kh < kH; kh++) {
-    for (let kw = 0; kw < kW; kw++) {
-      // Output columns whose input column lies inside the image: ow in [owLo, owHi).
-      const owLo = Math.min(outW, Math.max(0, Math.ceil((padLeft - kw) / strideW)));
-      const owHi = Math.max(owLo, Math.min(outW, Math.floor((inW - 1 + padLeft - kw) / strideW) + 1));
-      for (let ci = 0; ci < inC; ci++) {
-        const rowBase = ((kh * kW + kw) * inC + ci) * cols;
-        for (let n = 0; n < batch; n++) {
-          for (let oh = 0; oh < outH; oh++) {
-            const o = rowBase + (n * outH + oh) * outW;
-            const ih = oh * strideH + kh - padTop;
-            if (ih < 0 || ih >= inH) {
-              out.fill(0, o, o + outW);
-              continue;
-            }
-            for (let ow = 0; ow < owLo; ow++) out[o + ow] = 0;
-            let src = (n * inH + ih) * rowStrideX + (owLo * strideW + kw - padLeft) * inC + ci;
-            for (let ow = owLo; ow < owHi; ow++, src += colStep) out[o + ow] = x[src];
-            for (let ow = owHi; ow < outW; ow++) out[o + ow] = 0;
-          }
-        }
-      }
-    }
-  }
 }
 
 /**
@@ -150,27 +115,6 @@ export function phaseFilter(filter: Float32Array, g: ConvGeometry, p: Phase, out
       const base = (kh * kW + kw) * inC * outC;
       for (let co = 0; co < outC; co++) {
         for (let ci = 0; ci < inC; ci++) out[o++] = filter[base + ci * outC + co];
-      }
-    }
-  }
-}
-
-/** Copies the phase result [N, pRows ≥ rows, pCols ≥ cols, inC] into its rows/columns of dx. */
-export function scatterPhase(
-  part: Float32Array,
-  pRows: number,
-  pCols: number,
-  g: ConvGeometry,
-  p: Phase,
-  dx: Float32Array,
-): void {
-  const { batch, inH, inW, inC, strideH, strideW } = g;
-  for (let n = 0; n < batch; n++) {
-    for (let i = 0; i < p.rows; i++) {
-      let src = (n * pRows + i) * pCols * inC;
-      let dst = ((n * inH + p.a + i * strideH) * inW + p.b) * inC;
-      for (let j = 0; j < p.cols; j++, src += inC, dst += strideW * inC) {
-        for (let c = 0; c < inC; c++) dx[dst + c] = part[src + c];
       }
     }
   }
