@@ -180,6 +180,40 @@ describe('geometry and background', () => {
     expect(out[0]).toBe(0);
   });
 
+  it('honours EXIF orientation and decodes 16-bit, palette and CMYK images like the plain PNG', async () => {
+    const base = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } })
+      .composite([
+        {
+          input: { create: { width: 60, height: 150, channels: 3, background: '#202020' } },
+          top: 25,
+          left: 50,
+        },
+      ])
+      .png()
+      .toBuffer();
+    const ref = await preprocessImageToBytes(base);
+    const width = (px: Uint8Array) =>
+      new Set(
+        Array.from(px.keys())
+          .filter((i) => px[i] > 128)
+          .map((i) => i % 28),
+      ).size;
+    expect(width(ref)).toBeGreaterThanOrEqual(10);
+    expect(width(ref)).toBeLessThanOrEqual(12);
+    // Stored as is but tagged "rotate 90° clockwise": the tall garment must come out wide.
+    const rotated = await preprocessImageToBytes(
+      await sharp(base).jpeg().withMetadata({ orientation: 6 }).toBuffer(),
+    );
+    expect(width(rotated)).toBe(28);
+    for (const variant of [
+      await sharp(base).toColourspace('rgb16').png().toBuffer(),
+      await sharp(base).png({ palette: true }).toBuffer(),
+      await sharp(base).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer(),
+    ]) {
+      expect(mad(await preprocessImageToBytes(variant), ref)).toBeLessThan(20);
+    }
+  });
+
   it('a blank image gives an all-black result', async () => {
     const blank = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#ffffff' } })
       .png()
