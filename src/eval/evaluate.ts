@@ -14,6 +14,8 @@ export interface SearchRun extends RetrievalMetrics {
   queryCount: number;
   galleryCount: number;
   searchSeconds: number;
+  /** Mean euclidean distance from a query to its nearest gallery item (near 0: a collapsed embedding). */
+  meanNearestDistance: number;
 }
 
 export interface RetrievalEvaluation {
@@ -71,8 +73,16 @@ async function searchAndScore(
     galleryClassCounts: counts,
     leaveOneOut,
   });
+  let nearestSum = 0;
+  for (let q = 0; q < total; q++) nearestSum += result.distances[q * result.k];
   return {
-    run: { ...metrics, queryCount: total, galleryCount: rowsOf(gallery), searchSeconds },
+    run: {
+      ...metrics,
+      queryCount: total,
+      galleryCount: rowsOf(gallery),
+      searchSeconds,
+      meanNearestDistance: nearestSum / total,
+    },
     indices: result.indices,
     distances: result.distances,
   };
@@ -96,6 +106,37 @@ export async function evaluateRetrieval(
     leaveOneOut: loo.run,
     nearest: { k: main.indices.length / rowsOf(queries), indices: main.indices, distances: main.distances },
   };
+}
+
+export interface EmbeddingStats {
+  /** Mean euclidean norm of the vectors. */
+  meanNorm: number;
+  /** Standard deviation of each dimension over the vectors, averaged over dimensions. */
+  meanDimStd: number;
+}
+
+/** How spread out an embedding is: a collapsing one shrinks both figures towards 0. */
+export function embeddingStats(vectors: VectorArray, dim: number): EmbeddingStats {
+  const n = vectors.length / dim;
+  const sum = new Float64Array(dim);
+  const sumSq = new Float64Array(dim);
+  let norms = 0;
+  for (let i = 0; i < n; i++) {
+    let sq = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = vectors[i * dim + d];
+      sum[d] += v;
+      sumSq[d] += v * v;
+      sq += v * v;
+    }
+    norms += Math.sqrt(sq);
+  }
+  let std = 0;
+  for (let d = 0; d < dim; d++) {
+    const mean = sum[d] / n;
+    std += Math.sqrt(Math.max(0, sumSq[d] / n - mean * mean));
+  }
+  return { meanNorm: norms / n, meanDimStd: std / dim };
 }
 
 /** The first `limit` images of a set (all when limit is undefined or larger). */

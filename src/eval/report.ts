@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLASS_NAMES } from '../data/classes.ts';
-import type { SearchRun } from './evaluate.ts';
+import type { EmbeddingStats, SearchRun } from './evaluate.ts';
 import type { MetricSet } from './metrics.ts';
 
 /** The metrics of one embedding, as stored in report.json (no per-query arrays). */
@@ -10,6 +10,8 @@ export interface EmbeddingResult {
   dim: number;
   testVsTrain: SearchRun;
   leaveOneOut: SearchRun;
+  /** Spread of the query (test) vectors. */
+  stats?: EmbeddingStats;
   /** Where the figures came from, e.g. 'computed' or 'cache: reports/baseline-raw-pixels.json'. */
   source?: string;
 }
@@ -131,6 +133,13 @@ export function renderMarkdown(r: ReportData): string {
     'Green frame: same class as the query; red: a different class.',
     '',
     `![nearest neighbours](${REPORT_FILES.neighbours})`,
+    '',
+    '## Spread of the embedding',
+    '',
+    `Mean distance from a test query to its nearest training item: ${e.testVsTrain.meanNearestDistance.toPrecision(4)}` +
+      (e.stats
+        ? `; mean norm of the test vectors: ${e.stats.meanNorm.toPrecision(4)}; per-dimension standard deviation, averaged: ${e.stats.meanDimStd.toPrecision(4)}.`
+        : '.'),
     '',
     '## Timings (seconds)',
     '',

@@ -9,6 +9,7 @@ import type { FashionMnist, ImageSet } from '../data/types.ts';
 import { createLogger, type Logger } from '../log.ts';
 import {
   type EmbeddingSource,
+  embeddingStats,
   evaluateRetrieval,
   type ProgressFn,
   RAW_PIXELS,
@@ -150,13 +151,28 @@ async function rawBaseline(
     },
     'raw-pixel baseline done',
   );
-  if (useCache) {
-    await mkdir(dirname(cachePath), { recursive: true });
-    const cache: BaselineCache = { key, result };
-    await writeFile(cachePath, `${JSON.stringify(cache, null, 1)}\n`);
-    log.info({ cachePath }, 'raw-pixel baseline cached');
-  }
+  await maybeWriteBaselineCache(opts, test, train, checksums, result);
   return result;
+}
+
+/** Full-size raw-pixel results (the expensive 784-d search) go to the cache for later runs. */
+async function maybeWriteBaselineCache(
+  opts: RunEvaluationOptions,
+  test: ImageSet,
+  train: ImageSet,
+  checksums: Record<string, string>,
+  result: EmbeddingResult,
+): Promise<void> {
+  const full = opts.queryLimit === undefined && opts.galleryLimit === undefined;
+  if (!full || (opts.baseline ?? 'auto') !== 'auto') return;
+  const cachePath = opts.baselineCachePath ?? DEFAULT_BASELINE_CACHE;
+  await mkdir(dirname(cachePath), { recursive: true });
+  const cache: BaselineCache = {
+    key: { queryCount: test.count, galleryCount: train.count, checksums },
+    result,
+  };
+  await writeFile(cachePath, `${JSON.stringify(cache, null, 1)}\n`);
+  (opts.log ?? createLogger('eval')).info({ cachePath }, 'raw-pixel baseline cached');
 }
 
 /** One query per class (the first of each in the query set) with its nearest gallery images. */
@@ -219,7 +235,13 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
     );
 
     let baseline: EmbeddingResult | null = null;
-    if (opts.source !== RAW_PIXELS && (opts.baseline ?? 'auto') !== 'none') {
+    if (opts.source === RAW_PIXELS) {
+      await maybeWriteBaselineCache(opts, test, train, data.checksums, {
+        name: RAW_PIXELS.name,
+        ...stripArrays(evaluation),
+        source: 'computed',
+      });
+    } else if ((opts.baseline ?? 'auto') !== 'none') {
       t = performance.now();
       baseline = await rawBaseline(opts, test, train, data.checksums, bars.onProgress, log);
       timings.rawPixelBaseline = seconds(t);
@@ -266,7 +288,11 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
         galleryCount: train.count,
         checksums: data.checksums,
       },
-      embedding: { name: opts.source.name, ...stripArrays(evaluation) },
+      embedding: {
+        name: opts.source.name,
+        ...stripArrays(evaluation),
+        stats: embeddingStats(testVectors, dim),
+      },
       baseline,
       projection: { method: 'UMAP (umap-js, nNeighbors 15, minDist 0.1)', points: picked.length, seed },
       timings,
