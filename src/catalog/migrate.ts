@@ -83,7 +83,7 @@ export function migrate(db: Database, migrations: Migration[] = readMigrations()
       db.exec(m.sql);
       record.run(m.version, m.name, new Date().toISOString());
     }).immediate();
-    log.info({ version: m.version, name: m.name, db: db.name }, 'migration applied');
+    log.info({ version: m.version, migration: m.name, db: db.name }, 'migration applied');
     applied.push(m.version);
   }
   return { applied, version: Math.max(current, latest) };

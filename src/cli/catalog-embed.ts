@@ -1,0 +1,63 @@
+/**
+ * `npm run catalog:embed -- --model models/NAME [--db PATH] [--batch-size N]`: computes the embeddings the
+ * model's version lacks. Prints counts as JSON on stdout; progress on stderr.
+ */
+import { parseArgs } from 'node:util';
+import { embedCatalog } from '../catalog/embedCatalog.ts';
+import { defaultDbPath, progressBar } from '../catalog/progress.ts';
+import { openCatalog } from '../catalog/sqliteStore.ts';
+import { ValidationError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { initBackend } from '../model/backend.ts';
+import { loadEmbedder } from '../model/embedder.ts';
+
+const log = createLogger('catalog-embed');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: 'models/default' },
+      db: { type: 'string', default: defaultDbPath() },
+      'batch-size': { type: 'string', default: '256' },
+    },
+  });
+  const batchSize = Number(values['batch-size']);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new ValidationError('--batch-size must be a positive integer');
+  const backend = await initBackend();
+  const embedder = await loadEmbedder(values.model!);
+  const store = openCatalog(values.db!);
+  const bar = progressBar('embed');
+  const started = performance.now();
+  try {
+    const r = await embedCatalog({
+      store,
+      embedder,
+      batchSize,
+      onProgress: (p) => bar.update(p.done, p.total),
+    });
+    bar.stop();
+    const seconds = (performance.now() - started) / 1000;
+    const summary = {
+      db: store.path,
+      modelVersion: embedder.modelVersion,
+      backend,
+      ...r,
+      stored: store.countEmbeddings(embedder.modelVersion),
+      items: store.countItems(),
+      seconds,
+      imagesPerSecond: r.embedded / seconds,
+    };
+    log.info(summary, 'embedding finished');
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } finally {
+    bar.stop();
+    store.close();
+    embedder.dispose();
+  }
+}
+
+main().catch((err) => {
+  log.fatal({ err }, (err as Error).message);
+  process.exitCode = 1;
+});

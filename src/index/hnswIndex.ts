@@ -1,0 +1,251 @@
+import hnswlib from 'hnswlib-node';
+import { DataFileError, ValidationError } from '../errors.ts';
+import { categorySet, checkLabel, checkQuery } from './checks.ts';
+import { TopK } from './topK.ts';
+import type { SearchFilter, SearchHit, Vector, VectorIndex } from './vectorIndex.ts';
+
+const { HierarchicalNSW } = hnswlib;
+type Hnsw = InstanceType<typeof HierarchicalNSW>;
+
+/**
+ * HNSW parameters and their trade-off (defaults from `npm run bench:index`):
+ * - `M`: links per node. More → better recall at a given ef, bigger file, slower build.
+ * - `efConstruction`: candidate list while inserting. More → better graph, slower build.
+ * - `efSearch`: candidate list while querying (hnswlib's own default is 10, far too low for 0.99 recall).
+ *   More → higher recall, fewer queries/s. Raised to k automatically when k is larger.
+ */
+export interface HnswParams {
+  M: number;
+  efConstruction: number;
+  efSearch: number;
+  /** Seed of the level generator, so a build is reproducible. */
+  seed: number;
+}
+
+export const DEFAULT_HNSW_PARAMS: HnswParams = { M: 16, efConstruction: 200, efSearch: 50, seed: 100 };
+
+/**
+ * Filtered queries whose matching items make up at most this share of the
+ * index are answered by an exact scan of just those items; broader filters
+ * over-fetch from the graph. hnswlib-node's filter callback (a JS call per
+ * visited candidate) measured ~100x slower than either (see bench/index.ts).
+ */
+const EXACT_FILTER_MAX_ITEMS = 2000;
+/** Over-fetch factor on top of 1/selectivity, because graph results are approximate. */
+const OVERFETCH_SLACK = 2;
+
+/**
+ * `VectorIndex` over hnswlib-node's HierarchicalNSW in 'l2' space (which
+ * returns squared distances: `search` takes the square root). Keeps a copy of
+ * each live label's category (for filters) in JS; vectors live only in the
+ * native index.
+ */
+export class HnswIndex implements VectorIndex {
+  private readonly categoryOf = new Map<number, string>();
+  private readonly labelsByCategory = new Map<string, Set<number>>();
+  private currentEf = -1;
+
+  private constructor(
+    private readonly hnsw: Hnsw,
+    readonly dim: number,
+    readonly params: HnswParams,
+  ) {}
+
+  /** An empty index with room for `capacity` items (it grows on demand). */
+  static create(dim: number, params: Partial<HnswParams> = {}, capacity = 1024): HnswIndex {
+    const p = { ...DEFAULT_HNSW_PARAMS, ...params };
+    checkParams(p);
+    const hnsw = new HierarchicalNSW('l2', dim);
+    hnsw.initIndex(Math.max(16, capacity), p.M, p.efConstruction, p.seed);
+    return new HnswIndex(hnsw, dim, p);
+  }
+
+  /**
+   * Reads an index file written by `save`. `categories` (label → category,
+   * from the catalog) restores the filter data; labels in the file but absent
+   * from `categories` are soft-deleted, so pass the catalog's current items.
+   * Verify the file's checksum first: hnswlib does not validate its input.
+   */
+  static load(path: string, dim: number, categories: Map<number, string>, params: Partial<HnswParams> = {}) {
+    const p = { ...DEFAULT_HNSW_PARAMS, ...params };
+    checkParams(p);
+    const hnsw = new HierarchicalNSW('l2', dim);
+    try {
+      hnsw.readIndexSync(path);
+    } catch (err) {
+      throw new DataFileError(
+        `cannot read index file ${path}: ${(err as Error).message}`,
+        'INDEX_FILE_CORRUPT',
+      );
+    }
+    if (hnsw.getNumDimensions() !== dim) {
+      throw new DataFileError(`index file ${path} has dimension ${hnsw.getNumDimensions()}, expected ${dim}`);
+    }
+    const index = new HnswIndex(hnsw, dim, p);
+    const stale: number[] = [];
+    for (const label of hnsw.getIdsList()) {
+      const category = categories.get(label);
+      if (category === undefined) stale.push(label);
+      else index.track(label, category);
+    }
+    for (const label of stale) {
+      try {
+        hnsw.markDelete(label);
+      } catch {
+        // Already marked deleted inside the file: nothing to do.
+      }
+    }
+    return index;
+  }
+
+  get size(): number {
+    return this.categoryOf.size;
+  }
+
+  /** Points stored in the native index, deleted ones included (what capacity is measured against). */
+  get storedCount(): number {
+    return this.hnsw.getCurrentCount();
+  }
+
+  get capacity(): number {
+    return this.hnsw.getMaxElements();
+  }
+
+  add(label: number, vector: Vector, category: string): void {
+    checkLabel(label);
+    if (vector.length !== this.dim) {
+      throw new ValidationError(
+        `vector has ${vector.length} values, the index expects ${this.dim}`,
+        'INVALID_VECTOR',
+      );
+    }
+    const known = this.hnsw.getCurrentCount();
+    if (!this.categoryOf.has(label) && known >= this.hnsw.getMaxElements()) {
+      // resizeIndex reallocates the whole graph: grow geometrically so live adds stay amortised O(1).
+      this.hnsw.resizeIndex(Math.ceil(this.hnsw.getMaxElements() * 1.5) + 16);
+    }
+    // An existing label (live or soft-deleted) is updated in place and undeleted by hnswlib.
+    this.hnsw.addPoint(Array.from(vector), label);
+    this.untrack(label);
+    this.track(label, category);
+  }
+
+  remove(label: number): boolean {
+    if (!this.categoryOf.has(label)) return false;
+    this.hnsw.markDelete(label);
+    this.untrack(label);
+    return true;
+  }
+
+  has(label: number): boolean {
+    return this.categoryOf.has(label);
+  }
+
+  labels(): number[] {
+    return [...this.categoryOf.keys()];
+  }
+
+  /** The stored vector of a live label (hnswlib keeps float32 copies), or null. */
+  getVector(label: number): number[] | null {
+    return this.categoryOf.has(label) ? this.hnsw.getPoint(label) : null;
+  }
+
+  categories(): Map<string, number> {
+    return new Map([...this.labelsByCategory].map(([c, set]) => [c, set.size]));
+  }
+
+  search(vector: Vector, k: number, filter?: SearchFilter): SearchHit[] {
+    checkQuery(vector, this.dim, k);
+    const allowed = categorySet(filter?.categories);
+    const query = Array.from(vector);
+    if (!allowed) return this.searchGraph(query, Math.min(k, this.size), null);
+    let matching = 0;
+    for (const c of allowed) matching += this.labelsByCategory.get(c)?.size ?? 0;
+    if (matching === 0) return [];
+    if (matching <= EXACT_FILTER_MAX_ITEMS) return this.scanCategories(query, k, allowed);
+    return this.searchGraph(query, Math.min(k, matching), allowed, matching);
+  }
+
+  save(path: string): void {
+    this.hnsw.writeIndexSync(path);
+  }
+
+  /**
+   * Graph search that retries with a larger ef (and, when filtering, a larger
+   * over-fetch) until `want` hits are found: hnswlib silently returns fewer
+   * than k when soft-deleted nodes or a filter thin out the candidates.
+   */
+  private searchGraph(query: number[], want: number, allowed: Set<string> | null, matching = 0): SearchHit[] {
+    if (want <= 0) return [];
+    const stored = this.hnsw.getCurrentCount();
+    let fetch = allowed
+      ? Math.min(stored, Math.ceil(want * (this.size / matching) * OVERFETCH_SLACK))
+      : Math.min(stored, want);
+    let ef = Math.max(this.params.efSearch, fetch);
+    for (;;) {
+      this.setEf(ef);
+      const r = this.hnsw.searchKnn(query, fetch);
+      const hits: SearchHit[] = [];
+      for (let i = 0; i < r.neighbors.length && hits.length < want; i++) {
+        const label = r.neighbors[i];
+        if (allowed && !allowed.has(this.categoryOf.get(label) ?? '')) continue;
+        hits.push({ label, distance: Math.sqrt(r.distances[i]) });
+      }
+      if (hits.length >= want || (fetch >= stored && ef >= stored)) return hits;
+      fetch = Math.min(stored, fetch * 2);
+      ef = Math.min(Math.max(ef * 2, fetch), Math.max(stored, this.params.efSearch));
+    }
+  }
+
+  /** Exact search over the few items of the allowed categories (vectors read back from the native index). */
+  private scanCategories(query: number[], k: number, allowed: Set<string>): SearchHit[] {
+    const top = new TopK(k);
+    for (const c of allowed) {
+      for (const label of this.labelsByCategory.get(c) ?? []) {
+        const v = this.hnsw.getPoint(label);
+        let sum = 0;
+        for (let j = 0; j < v.length; j++) {
+          const d = v[j] - query[j];
+          sum += d * d;
+        }
+        top.push(sum, label);
+      }
+    }
+    return top.labels.map((label, i) => ({ label, distance: Math.sqrt(top.distances[i]) }));
+  }
+
+  private setEf(ef: number): void {
+    if (ef !== this.currentEf) {
+      this.hnsw.setEf(ef);
+      this.currentEf = ef;
+    }
+  }
+
+  private track(label: number, category: string): void {
+    this.categoryOf.set(label, category);
+    let set = this.labelsByCategory.get(category);
+    if (!set) {
+      set = new Set();
+      this.labelsByCategory.set(category, set);
+    }
+    set.add(label);
+  }
+
+  private untrack(label: number): void {
+    const old = this.categoryOf.get(label);
+    if (old === undefined) return;
+    this.categoryOf.delete(label);
+    const set = this.labelsByCategory.get(old)!;
+    set.delete(label);
+    if (set.size === 0) this.labelsByCategory.delete(old);
+  }
+}
+
+function checkParams(p: HnswParams): void {
+  for (const key of ['M', 'efConstruction', 'efSearch'] as const) {
+    if (!Number.isInteger(p[key]) || p[key] < 1) {
+      throw new ValidationError(`HNSW parameter ${key} must be a positive integer, got ${p[key]}`);
+    }
+  }
+  if (p.M < 2) throw new ValidationError('HNSW parameter M must be at least 2');
+}

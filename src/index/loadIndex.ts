@@ -1,0 +1,89 @@
+import type { CatalogStore } from '../catalog/store.ts';
+import { createLogger } from '../log.ts';
+import { type LoadedIndex, readIndexFile, readManifest } from './buildIndex.ts';
+import type { VectorIndex } from './vectorIndex.ts';
+
+const log = createLogger('index');
+
+export interface ReconcileResult {
+  /** Embeddings stored in SQLite but missing from the index file (items added after the build). */
+  added: number;
+  /** Labels in the index file whose items are gone from SQLite (soft-deleted on load). */
+  removed: number;
+  /** Items without an embedding for this model version: not searchable until `catalog:embed`. */
+  unembedded: number;
+}
+
+export interface LoadResult extends LoadedIndex {
+  reconcile: ReconcileResult;
+  /** Newer builds that were refused (corrupt or missing file), newest first. */
+  refused: { buildId: number; error: string }[];
+}
+
+/**
+ * Start-up loader. Marks builds left unfinished by a killed process as
+ * failed, then walks the complete builds of `modelVersion` newest first and
+ * serves the first whose file matches its recorded checksum; a corrupt or
+ * missing file is logged, its build marked failed, and the previous good
+ * build is tried. The loaded index is reconciled with SQLite so it serves
+ * exactly the catalog's items. Returns null when no good build exists.
+ */
+export function loadNewestGoodIndex(
+  dataDir: string,
+  store: CatalogStore,
+  modelVersion?: string,
+): LoadResult | null {
+  const interrupted = store.failUnfinishedBuilds();
+  if (interrupted > 0)
+    log.warn({ interrupted }, 'builds left unfinished by a previous process marked failed');
+  const refused: LoadResult['refused'] = [];
+  const categories = store.labelCategories();
+  for (const build of store.completeBuilds(modelVersion)) {
+    try {
+      const manifest = readManifest(dataDir, build.id);
+      if (manifest.sha256 !== build.checksum || manifest.modelVersion !== build.modelVersion) {
+        throw new Error(`manifest of build ${build.id} does not match the catalog's record`);
+      }
+      const index = readIndexFile(dataDir, manifest, categories);
+      const reconcile = reconcileIndex(index, store, build.modelVersion, categories);
+      log.info(
+        { buildId: build.id, modelVersion: build.modelVersion, items: index.size, ...reconcile },
+        'index loaded',
+      );
+      return { index, manifest, build, reconcile, refused };
+    } catch (err) {
+      const error = (err as Error).message;
+      log.error({ buildId: build.id, err }, 'index build refused; trying the previous one');
+      store.updateBuild(build.id, { status: 'failed', error });
+      refused.push({ buildId: build.id, error });
+    }
+  }
+  return null;
+}
+
+/**
+ * Brings a loaded index in line with SQLite after a kill between a catalog
+ * write and an index save: adds stored embeddings the index lacks and removes
+ * labels whose items are gone.
+ */
+export function reconcileIndex(
+  index: VectorIndex,
+  store: CatalogStore,
+  modelVersion: string,
+  categories: Map<number, string> = store.labelCategories(),
+): ReconcileResult {
+  let removed = 0;
+  for (const label of index.labels()) {
+    if (!categories.has(label) && index.remove(label)) removed++;
+  }
+  let added = 0;
+  let embedded = 0;
+  for (const e of store.iterateEmbeddings(modelVersion)) {
+    embedded++;
+    if (!index.has(e.label)) {
+      index.add(e.label, e.vector, e.category);
+      added++;
+    }
+  }
+  return { added, removed, unembedded: categories.size - embedded };
+}

@@ -1,0 +1,132 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { embedCatalog } from '../catalog/embedCatalog.ts';
+import type { CatalogStore } from '../catalog/store.ts';
+import { createLogger } from '../log.ts';
+import type { Embedder } from '../model/embedder.contract.ts';
+import { loadEmbedder as loadModelEmbedder } from '../model/embedder.ts';
+import { type BuildProgress, buildIndex, type IndexManifest, indexDir } from './buildIndex.ts';
+import type { HnswIndex, HnswParams } from './hnswIndex.ts';
+import { type ReconcileResult, reconcileIndex } from './loadIndex.ts';
+
+const log = createLogger('rebuild');
+
+export interface RebuildOptions {
+  store: CatalogStore;
+  dataDir: string;
+  /** The embedder now served; the rebuild uses it unless `modelDir` names another model. */
+  embedder: Embedder;
+  /** A model directory to switch to: the catalog is re-embedded with it first. */
+  modelDir?: string;
+  params?: Partial<HnswParams>;
+  /** How to load `modelDir` (default: `loadEmbedder` of src/model; the tfjs backend must be initialised). */
+  loadEmbedder?: (modelDir: string) => Promise<Embedder>;
+  onStart?: (info: { modelVersion: string; buildId: number }) => void;
+  onProgress?: (p: BuildProgress) => void;
+  /**
+   * The swap, called synchronously right after the final catch-up, so no item
+   * written meanwhile can slip between the catch-up and the swap.
+   */
+  commit?: (result: RebuildResult) => void;
+  /** Index files of older builds kept on disk for rollback (default 2, counting the new one). */
+  keepBuilds?: number;
+}
+
+export interface RebuildResult {
+  index: HnswIndex;
+  manifest: IndexManifest;
+  embedder: Embedder;
+  buildId: number;
+  /** Items added/deleted while the rebuild ran, applied to the new index at the end. */
+  catchUp: ReconcileResult;
+}
+
+/**
+ * Re-embeds (when the model changes) and rebuilds the index off the request
+ * path: every long loop yields to the event loop, and the served index is
+ * untouched until the caller swaps in the result. A failure (or a kill)
+ * leaves the old index serving and the build recorded as failed (on restart,
+ * `loadNewestGoodIndex` marks builds left unfinished as failed).
+ */
+export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResult> {
+  const { store, dataDir } = options;
+  const target = options.modelDir
+    ? await (options.loadEmbedder ?? loadModelEmbedder)(options.modelDir)
+    : options.embedder;
+  const modelVersion = target.modelVersion;
+  const build = store.recordBuild(modelVersion);
+  options.onStart?.({ modelVersion, buildId: build.id });
+  log.info({ buildId: build.id, modelVersion, modelDir: options.modelDir }, 'rebuild started');
+  try {
+    store.updateBuild(build.id, { status: 'embedding' });
+    await embedCatalog({
+      store,
+      embedder: target,
+      onProgress: (p) => options.onProgress?.({ phase: 'embedding', ...p }),
+    });
+    const loaded = await buildIndex({
+      store,
+      dataDir,
+      modelVersion,
+      params: options.params,
+      buildId: build.id,
+      onProgress: options.onProgress,
+    });
+    // Items added while building got an embedding for the served model only: embed them with this one too.
+    while (store.missingEmbeddings(modelVersion, 1).length > 0)
+      await embedCatalog({ store, embedder: target });
+    // From here to the commit everything is synchronous: nothing can be written in between.
+    const catchUp = reconcileIndex(loaded.index, store, modelVersion);
+    const result: RebuildResult = {
+      index: loaded.index,
+      manifest: loaded.manifest,
+      embedder: target,
+      buildId: build.id,
+      catchUp,
+    };
+    options.commit?.(result);
+    log.info({ buildId: build.id, modelVersion, items: loaded.index.size, ...catchUp }, 'rebuild complete');
+    pruneIndexFiles(dataDir, store, options.keepBuilds ?? 2);
+    return result;
+  } catch (err) {
+    const current = store.getBuild(build.id);
+    if (current && current.status !== 'failed') {
+      store.updateBuild(build.id, { status: 'failed', error: (err as Error).message });
+    }
+    if (target !== options.embedder) target.dispose();
+    log.error({ buildId: build.id, err }, 'rebuild failed; the previous index keeps serving');
+    throw err;
+  }
+}
+
+/**
+ * Deletes index files except those of the newest `keep` complete builds (the
+ * served one and a rollback), plus temp files left by killed builds.
+ */
+export function pruneIndexFiles(dataDir: string, store: CatalogStore, keep: number): string[] {
+  const keepIds = new Set(
+    store
+      .completeBuilds()
+      .slice(0, keep)
+      .map((b) => b.id),
+  );
+  const removed: string[] = [];
+  let files: string[];
+  try {
+    files = readdirSync(indexDir(dataDir));
+  } catch {
+    return removed;
+  }
+  for (const file of files) {
+    const m = /^index-(\d+)\.(bin|json)(\.tmp-\d+)?$/.exec(file);
+    if (!m) continue;
+    const id = Number(m[1]);
+    const unfinished = store.getBuild(id);
+    const inProgress = unfinished && unfinished.status !== 'active' && unfinished.status !== 'failed';
+    if ((keepIds.has(id) && !m[3]) || inProgress) continue;
+    rmSync(join(indexDir(dataDir), file), { force: true });
+    removed.push(file);
+  }
+  if (removed.length > 0) log.info({ removed }, 'old index files removed');
+  return removed;
+}
