@@ -36,26 +36,27 @@ const WORK_SIZE = 128;
  */
 const ARTIFACT_THRESHOLD = 0.15;
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG_SOI = [0xff, 0xd8, 0xff];
+
+function hasBytes(bytes: Uint8Array, at: number, expected: readonly number[]): boolean {
+  return bytes.length >= at + expected.length && expected.every((v, i) => bytes[at + i] === v);
+}
+
+function hasAscii(bytes: Uint8Array, at: number, text: string): boolean {
+  return hasBytes(
+    bytes,
+    at,
+    Array.from(text, (c) => c.charCodeAt(0)),
+  );
+}
+
 /** Sniffs the container format from magic bytes; the server uses it to reject a mismatching Content-Type. */
 export function detectFormat(bytes: Uint8Array): ImageFormat | undefined {
-  const b = bytes;
-  if (
-    b.length >= 8 &&
-    b[0] === 0x89 &&
-    b[1] === 0x50 &&
-    b[2] === 0x4e &&
-    b[3] === 0x47 &&
-    b[4] === 0x0d &&
-    b[5] === 0x0a &&
-    b[6] === 0x1a &&
-    b[7] === 0x0a
-  ) {
-    return 'png';
-  }
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  const ascii = (start: number, end: number) => String.fromCharCode(...b.subarray(start, end));
-  if (b.length >= 6 && (ascii(0, 6) === 'GIF87a' || ascii(0, 6) === 'GIF89a')) return 'gif';
-  if (b.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (hasBytes(bytes, 0, PNG_SIGNATURE)) return 'png';
+  if (hasBytes(bytes, 0, JPEG_SOI)) return 'jpeg';
+  if (hasAscii(bytes, 0, 'GIF87a') || hasAscii(bytes, 0, 'GIF89a')) return 'gif';
+  if (hasAscii(bytes, 0, 'RIFF') && hasAscii(bytes, 8, 'WEBP')) return 'webp';
   return undefined;
 }
 

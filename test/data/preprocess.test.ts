@@ -222,12 +222,18 @@ describe('geometry and background', () => {
   });
 
   it('normalizeGarment on raw pixels: the garment that fills the frame is not mistaken for background', () => {
-    // A bright pullover touching all four edges except the corners: the border median is bright, but
-    // the most common border value is the black of the corners... and of Fashion-MNIST's own margins.
+    // A bright, textured pullover touching all four edges except 5x5 black corners: 72 of the 108 border
+    // pixels are garment, so the plain border median (bright) would invert it; the black corners are the
+    // most common border value and win.
     const px = new Uint8Array(28 * 28);
     for (let y = 0; y < 28; y++)
       for (let x = 0; x < 28; x++)
-        px[y * 28 + x] = (x < 5 || x > 22) && (y < 5 || y > 22) ? 0 : 90 + ((x * 7 + y * 3) % 60);
+        px[y * 28 + x] = (x < 5 || x > 22) && (y < 5 || y > 22) ? 0 : 150 + ((x * 7 + y * 3) % 100);
+    const border = Array.from(px.keys())
+      .filter((i) => i < 28 || i >= 27 * 28 || i % 28 === 0 || i % 28 === 27)
+      .map((i) => px[i])
+      .sort((a, b) => a - b);
+    expect(border[border.length >> 1]).toBeGreaterThan(127);
     expect(normalizeGarment(px, 28, 28)).toEqual(px);
   });
 });
