@@ -107,7 +107,13 @@ async function runVariant(
       log,
     });
     const meta = model.metadata as Metadata;
-    const png = await renderProjectionPng(projection.points, projection.labels, CLASS_NAMES, variant.name);
+    const o = report.embedding.testVsTrain.overall;
+    const png = await renderProjectionPng(
+      projection.points,
+      projection.labels,
+      CLASS_NAMES,
+      `MAP@R ${o.mapAtR.toFixed(3)} · P@1 ${o.precisionAt1.toFixed(3)} · kNN ${o.knnAccuracy.toFixed(3)}`,
+    );
     return {
       projection: png,
       result: {
