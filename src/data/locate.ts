@@ -264,6 +264,9 @@ export async function locateFashionMnist(opts: LocateOptions = {}): Promise<Loca
       return { dir: place.dir, source: place.source, files: result.found };
     }
     report.push(`${place.label}: ${result.problems.join('; ')}`);
+    // An explicitly configured directory that does not work deserves a word even if a later place does.
+    if (place.source === 'env')
+      log.warn({ dir: place.dir, problems: result.problems }, 'FASHION_MNIST_DIR unusable');
   }
 
   const baseUrl = (opts.baseUrl ?? env.FASHION_MNIST_URL ?? OFFICIAL_BASE_URL).replace(/\/+$/, '');
