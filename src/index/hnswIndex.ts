@@ -25,23 +25,29 @@ export interface HnswParams {
 export const DEFAULT_HNSW_PARAMS: HnswParams = { M: 16, efConstruction: 200, efSearch: 50, seed: 100 };
 
 /**
- * Filtered queries whose matching items make up at most this share of the
- * index are answered by an exact scan of just those items; broader filters
- * over-fetch from the graph. hnswlib-node's filter callback (a JS call per
- * visited candidate) measured ~100x slower than either (see bench/index.ts).
+ * Category filters (measured in bench/index.ts): hnswlib-node's filter
+ * callback calls into JS for every visited candidate and ran ~100 q/s, so it
+ * is not used. A filtered query first over-fetches from the one graph
+ * (k / selectivity x OVERFETCH_SLACK neighbours): fast when the query looks
+ * like the wanted categories. When that does not yield k matches (a shoe
+ * photo filtered to bags), or when few items match at all, the matching
+ * items are scanned exactly: bounded cost, and always k results when k
+ * items match.
  */
 const EXACT_FILTER_MAX_ITEMS = 2000;
-/** Over-fetch factor on top of 1/selectivity, because graph results are approximate. */
 const OVERFETCH_SLACK = 2;
+/** Over-fetching beyond this many neighbours costs more than the exact scan. */
+const OVERFETCH_MAX = 1000;
 
 /**
  * `VectorIndex` over hnswlib-node's HierarchicalNSW in 'l2' space (which
- * returns squared distances: `search` takes the square root). Keeps a copy of
- * each live label's category (for filters) in JS; vectors live only in the
- * native index.
+ * returns squared distances: `search` takes the square root). Keeps each
+ * live label's category and a float32 copy of its vector in JS, for filtered
+ * scans and verification without a native call per item.
  */
 export class HnswIndex implements VectorIndex {
   private readonly categoryOf = new Map<number, string>();
+  private readonly vectorOf = new Map<number, Float32Array>();
   private readonly labelsByCategory = new Map<string, Set<number>>();
   private currentEf = -1;
 
@@ -86,7 +92,7 @@ export class HnswIndex implements VectorIndex {
     for (const label of hnsw.getIdsList()) {
       const category = categories.get(label);
       if (category === undefined) stale.push(label);
-      else index.track(label, category);
+      else index.track(label, category, Float32Array.from(hnsw.getPoint(label)));
     }
     for (const label of stale) {
       try {
@@ -100,6 +106,16 @@ export class HnswIndex implements VectorIndex {
 
   get size(): number {
     return this.categoryOf.size;
+  }
+
+  get efSearch(): number {
+    return this.params.efSearch;
+  }
+
+  /** Query-time accuracy/speed knob; takes effect on the next search. */
+  setEfSearch(ef: number): void {
+    checkParams({ ...this.params, efSearch: ef });
+    this.params.efSearch = ef;
   }
 
   /** Points stored in the native index, deleted ones included (what capacity is measured against). */
@@ -127,7 +143,7 @@ export class HnswIndex implements VectorIndex {
     // An existing label (live or soft-deleted) is updated in place and undeleted by hnswlib.
     this.hnsw.addPoint(Array.from(vector), label);
     this.untrack(label);
-    this.track(label, category);
+    this.track(label, category, Float32Array.from(vector));
   }
 
   remove(label: number): boolean {
@@ -145,9 +161,9 @@ export class HnswIndex implements VectorIndex {
     return [...this.categoryOf.keys()];
   }
 
-  /** The stored vector of a live label (hnswlib keeps float32 copies), or null. */
-  getVector(label: number): number[] | null {
-    return this.categoryOf.has(label) ? this.hnsw.getPoint(label) : null;
+  /** The vector of a live label, or null. */
+  getVector(label: number): Float32Array | null {
+    return this.vectorOf.get(label) ?? null;
   }
 
   categories(): Map<string, number> {
@@ -158,12 +174,40 @@ export class HnswIndex implements VectorIndex {
     checkQuery(vector, this.dim, k);
     const allowed = categorySet(filter?.categories);
     const query = Array.from(vector);
-    if (!allowed) return this.searchGraph(query, Math.min(k, this.size), null);
+    if (!allowed) return this.searchGraph(query, Math.min(k, this.size));
     let matching = 0;
     for (const c of allowed) matching += this.labelsByCategory.get(c)?.size ?? 0;
     if (matching === 0) return [];
-    if (matching <= EXACT_FILTER_MAX_ITEMS) return this.scanCategories(query, k, allowed);
-    return this.searchGraph(query, Math.min(k, matching), allowed, matching);
+    const want = Math.min(k, matching);
+    if (matching > EXACT_FILTER_MAX_ITEMS) {
+      const fetch = Math.min(
+        this.hnsw.getCurrentCount(),
+        Math.ceil(want * (this.size / matching) * OVERFETCH_SLACK),
+      );
+      if (fetch <= OVERFETCH_MAX) {
+        this.setEf(Math.max(this.params.efSearch, fetch));
+        const r = this.hnsw.searchKnn(query, fetch);
+        const hits: SearchHit[] = [];
+        for (let i = 0; i < r.neighbors.length && hits.length < want; i++) {
+          const label = r.neighbors[i];
+          if (allowed.has(this.categoryOf.get(label) ?? ''))
+            hits.push({ label, distance: Math.sqrt(r.distances[i]) });
+        }
+        if (hits.length === want) return hits;
+      }
+    }
+    return this.scanCategories(query, want, allowed);
+  }
+
+  /**
+   * hnswlib-node's own filter callback, exposed only so bench/index.ts can
+   * measure it against the strategy `search` uses.
+   */
+  searchWithCallback(vector: Vector, k: number, allow: (label: number) => boolean): SearchHit[] {
+    checkQuery(vector, this.dim, k);
+    this.setEf(Math.max(this.params.efSearch, k));
+    const r = this.hnsw.searchKnn(Array.from(vector), Math.min(k, this.hnsw.getCurrentCount()), allow);
+    return r.neighbors.map((label, i) => ({ label, distance: Math.sqrt(r.distances[i]) }));
   }
 
   save(path: string): void {
@@ -171,44 +215,38 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Graph search that retries with a larger ef (and, when filtering, a larger
-   * over-fetch) until `want` hits are found: hnswlib silently returns fewer
-   * than k when soft-deleted nodes or a filter thin out the candidates.
+   * Graph search that retries with a larger ef until `want` hits are found:
+   * hnswlib silently returns fewer than k when soft-deleted nodes thin out
+   * the candidates.
    */
-  private searchGraph(query: number[], want: number, allowed: Set<string> | null, matching = 0): SearchHit[] {
+  private searchGraph(query: number[], want: number): SearchHit[] {
     if (want <= 0) return [];
     const stored = this.hnsw.getCurrentCount();
-    let fetch = allowed
-      ? Math.min(stored, Math.ceil(want * (this.size / matching) * OVERFETCH_SLACK))
-      : Math.min(stored, want);
-    let ef = Math.max(this.params.efSearch, fetch);
+    let ef = Math.max(this.params.efSearch, want);
     for (;;) {
       this.setEf(ef);
-      const r = this.hnsw.searchKnn(query, fetch);
-      const hits: SearchHit[] = [];
-      for (let i = 0; i < r.neighbors.length && hits.length < want; i++) {
-        const label = r.neighbors[i];
-        if (allowed && !allowed.has(this.categoryOf.get(label) ?? '')) continue;
-        hits.push({ label, distance: Math.sqrt(r.distances[i]) });
+      const r = this.hnsw.searchKnn(query, want);
+      if (r.neighbors.length >= want || ef >= stored) {
+        return r.neighbors.map((label, i) => ({ label, distance: Math.sqrt(r.distances[i]) }));
       }
-      if (hits.length >= want || (fetch >= stored && ef >= stored)) return hits;
-      fetch = Math.min(stored, fetch * 2);
-      ef = Math.min(Math.max(ef * 2, fetch), Math.max(stored, this.params.efSearch));
+      ef = Math.min(ef * 2, stored);
     }
   }
 
-  /** Exact search over the few items of the allowed categories (vectors read back from the native index). */
+  /** Exact search over the items of the allowed categories. */
   private scanCategories(query: number[], k: number, allowed: Set<string>): SearchHit[] {
     const top = new TopK(k);
+    const dim = this.dim;
     for (const c of allowed) {
       for (const label of this.labelsByCategory.get(c) ?? []) {
-        const v = this.hnsw.getPoint(label);
+        const v = this.vectorOf.get(label)!;
+        const bound = top.bound;
         let sum = 0;
-        for (let j = 0; j < v.length; j++) {
+        for (let j = 0; j < dim && sum <= bound; j++) {
           const d = v[j] - query[j];
           sum += d * d;
         }
-        top.push(sum, label);
+        if (sum <= bound) top.push(sum, label);
       }
     }
     return top.labels.map((label, i) => ({ label, distance: Math.sqrt(top.distances[i]) }));
@@ -221,8 +259,9 @@ export class HnswIndex implements VectorIndex {
     }
   }
 
-  private track(label: number, category: string): void {
+  private track(label: number, category: string, vector: Float32Array): void {
     this.categoryOf.set(label, category);
+    this.vectorOf.set(label, vector);
     let set = this.labelsByCategory.get(category);
     if (!set) {
       set = new Set();
@@ -235,6 +274,7 @@ export class HnswIndex implements VectorIndex {
     const old = this.categoryOf.get(label);
     if (old === undefined) return;
     this.categoryOf.delete(label);
+    this.vectorOf.delete(label);
     const set = this.labelsByCategory.get(old)!;
     set.delete(label);
     if (set.size === 0) this.labelsByCategory.delete(old);

@@ -1,0 +1,358 @@
+/**
+ * `npm run bench:index [-- --model models/NAME | --random] [--queries N] [--sweep]`
+ *
+ * On the 70,000 Fashion-MNIST catalog embeddings: HNSW build time, file size
+ * and memory; recall@10 against exact float64 search and single-thread
+ * queries/s for efSearch in {10,20,50,100,200}; exact brute-force queries/s
+ * as the baseline in the same run; and the category-filter strategies.
+ * Queries are catalog images shifted by one pixel (an off-centre photo of a
+ * catalog item), so they are near, but not in, the index.
+ * Prints one JSON document on stdout.
+ */
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import hnswlib from 'hnswlib-node';
+import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SIZE } from '../src/data/classes.ts';
+import { loadFashionMnist } from '../src/data/fashionMnist.ts';
+import { createRng } from '../src/data/random.ts';
+import { ExactIndex } from '../src/index/exactIndex.ts';
+import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from '../src/index/hnswIndex.ts';
+import { RandomProjectionEmbedder } from '../src/index/projectionEmbedder.ts';
+import type { SearchHit } from '../src/index/vectorIndex.ts';
+import type { Embedder } from '../src/model/embedder.contract.ts';
+
+const K = 10;
+const EF_VALUES = [10, 20, 50, 100, 200];
+/** Each timed loop runs at least this long so per-call timer noise does not dominate. */
+const MIN_TIMED_MS = 1000;
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'models/default' },
+    random: { type: 'boolean', default: false },
+    queries: { type: 'string', default: '1000' },
+    sweep: { type: 'boolean', default: false },
+  },
+});
+const numQueries = Number(args.queries);
+
+function progress(msg: string): void {
+  process.stderr.write(`[bench:index] ${msg}\n`);
+}
+
+async function pickEmbedder(): Promise<{ embedder: Embedder; source: string; note?: string }> {
+  if (!args.random && existsSync(join(args.model!, 'model.json'))) {
+    const { initBackend } = await import('../src/model/backend.ts');
+    const { loadEmbedder } = await import('../src/model/embedder.ts');
+    const backend = await initBackend();
+    return { embedder: await loadEmbedder(args.model!), source: `${args.model} (backend ${backend})` };
+  }
+  return {
+    embedder: new RandomProjectionEmbedder(64, 7),
+    source: 'random-projection',
+    note: args.random
+      ? 'forced --random: seeded Gaussian random projection of raw pixels to 64-d'
+      : `no trained model at ${args.model}: fell back to a seeded Gaussian random projection of raw pixels to 64-d`,
+  };
+}
+
+async function embedAll(embedder: Embedder, images: Float32Array, count: number): Promise<Float32Array> {
+  const out = new Float32Array(count * embedder.dim);
+  const batch = 1000;
+  for (let s = 0; s < count; s += batch) {
+    const n = Math.min(batch, count - s);
+    out.set(
+      await embedder.embed(images.subarray(s * IMAGE_PIXELS, (s + n) * IMAGE_PIXELS), n),
+      s * embedder.dim,
+    );
+    if ((s / batch) % 10 === 0) progress(`embedded ${s + n}/${count}`);
+  }
+  return out;
+}
+
+/** Shift down-right by one pixel: the query is a slightly off-centre copy of a catalog image. */
+function shifted(images: Float32Array, index: number): Float32Array {
+  const out = new Float32Array(IMAGE_PIXELS);
+  const base = index * IMAGE_PIXELS;
+  for (let y = 1; y < IMAGE_SIZE; y++) {
+    for (let x = 1; x < IMAGE_SIZE; x++)
+      out[y * IMAGE_SIZE + x] = images[base + (y - 1) * IMAGE_SIZE + x - 1];
+  }
+  return out;
+}
+
+function row(vectors: Float32Array, i: number, dim: number): Float32Array {
+  return vectors.subarray(i * dim, (i + 1) * dim);
+}
+
+/** Runs `fn` over all queries repeatedly for at least MIN_TIMED_MS; returns queries per second. */
+function timeQueries(queries: number[][], fn: (q: number[], i: number) => unknown): number {
+  let calls = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  do {
+    for (let i = 0; i < queries.length; i++) fn(queries[i], i);
+    calls += queries.length;
+    elapsed = performance.now() - start;
+  } while (elapsed < MIN_TIMED_MS);
+  return (calls / elapsed) * 1000;
+}
+
+function recall(results: SearchHit[][] | number[][], truth: SearchHit[][]): number {
+  let hits = 0;
+  let total = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const want = new Set(truth[i].map((h) => h.label));
+    const got = results[i].map((h) => (typeof h === 'number' ? h : h.label));
+    for (const l of got.slice(0, want.size)) if (want.has(l)) hits++;
+    total += want.size;
+  }
+  return total === 0 ? 1 : hits / total;
+}
+
+function rssMb(): number {
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
+const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  const fm = await loadFashionMnist();
+  const n = fm.train.count + fm.test.count;
+  const images = new Float32Array(n * IMAGE_PIXELS);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < fm.train.images.length; i++) images[i] = fm.train.images[i] / 255;
+  for (let i = 0; i < fm.test.images.length; i++)
+    images[fm.train.images.length + i] = fm.test.images[i] / 255;
+  labels.set(fm.train.labels);
+  labels.set(fm.test.labels, fm.train.count);
+  const categoryOf = (label: number) => CLASS_NAMES[labels[label]];
+
+  const { embedder, source, note } = await pickEmbedder();
+  const dim = embedder.dim;
+  progress(`embedding ${n} images with ${source}`);
+  const t0 = performance.now();
+  const vectors = await embedAll(embedder, images, n);
+  const embedSeconds = (performance.now() - t0) / 1000;
+
+  const rng = createRng(2024);
+  const queryItems = Array.from({ length: numQueries }, () => Math.floor(rng() * n));
+  const queryImages = new Float32Array(numQueries * IMAGE_PIXELS);
+  queryItems.forEach((item, i) => {
+    queryImages.set(shifted(images, item), i * IMAGE_PIXELS);
+  });
+  const queryVectors = await embedAll(embedder, queryImages, numQueries);
+  const queries = queryItems.map((_, i) => Array.from(row(queryVectors, i, dim)));
+
+  progress('exact search (float64) for ground truth');
+  const exact = new ExactIndex(dim, n);
+  for (let i = 0; i < n; i++) exact.add(i, row(vectors, i, dim), categoryOf(i));
+  const truth = queries.map((q) => exact.search(q, K));
+  const exactQps = timeQueries(queries.slice(0, 100), (q) => exact.search(q, K));
+
+  progress('building HNSW');
+  const params: HnswParams = { ...DEFAULT_HNSW_PARAMS };
+  const rssBefore = rssMb();
+  const tb = performance.now();
+  const hnsw = HnswIndex.create(dim, params, n);
+  for (let i = 0; i < n; i++) hnsw.add(i, row(vectors, i, dim), categoryOf(i));
+  const buildSeconds = (performance.now() - tb) / 1000;
+  const rssDelta = rssMb() - rssBefore;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-index-'));
+  const file = join(dir, 'index.bin');
+  hnsw.save(file);
+  const fileBytes = statSync(file).size;
+  rmSync(dir, { recursive: true, force: true });
+
+  const efSweep = EF_VALUES.map((ef) => {
+    hnsw.setEfSearch(ef);
+    const results = queries.map((q) => hnsw.search(q, K));
+    const qps = timeQueries(queries, (q) => hnsw.search(q, K));
+    progress(`ef ${ef}: recall ${recall(results, truth).toFixed(4)}, ${qps.toFixed(0)} q/s`);
+    return {
+      efSearch: ef,
+      recallAt10: round(recall(results, truth)),
+      queriesPerSecond: Math.round(qps),
+      speedupVsExact: round(qps / exactQps, 1),
+    };
+  });
+  hnsw.setEfSearch(params.efSearch);
+
+  const filtered = await benchFilters({ hnsw, exact, queries, queryItems, labels, vectors, dim, n, params });
+
+  const sweep = args.sweep ? benchBuildParams(vectors, dim, n, queries, truth, categoryOf) : undefined;
+
+  const atDefault = efSweep.find((e) => e.efSearch === params.efSearch);
+  const out = {
+    bench: 'index',
+    date: new Date().toISOString(),
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    embeddings: {
+      source,
+      modelVersion: embedder.modelVersion,
+      note,
+      count: n,
+      dim,
+      embedSeconds: round(embedSeconds, 1),
+    },
+    queries: { count: numQueries, kind: 'catalog images shifted by one pixel (not in the index)', k: K },
+    exactBaseline: {
+      queriesPerSecond: Math.round(exactQps),
+      method: 'brute force, float64 subtract-then-square',
+    },
+    hnsw: {
+      params,
+      buildSeconds: round(buildSeconds, 2),
+      buildItemsPerSecond: Math.round(n / buildSeconds),
+      fileBytes,
+      rssDeltaMb: round(rssDelta, 1),
+      efSweep,
+    },
+    filtered,
+    buildParamSweep: sweep,
+    goals: {
+      recallAtDefaultEf: atDefault?.recallAt10,
+      qpsAtDefaultEf: atDefault?.queriesPerSecond,
+      recallOk: (atDefault?.recallAt10 ?? 0) >= 0.99,
+      qpsOk: (atDefault?.queriesPerSecond ?? 0) >= 10_000,
+      buildOk: buildSeconds < 30,
+    },
+  };
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  embedder.dispose();
+}
+
+interface FilterContext {
+  hnsw: HnswIndex;
+  exact: ExactIndex;
+  queries: number[][];
+  queryItems: number[];
+  labels: Uint8Array;
+  vectors: Float32Array;
+  dim: number;
+  n: number;
+  params: HnswParams;
+}
+
+/**
+ * Category filters, three query mixes (the query's own class; another class;
+ * two classes) × strategies: hnswlib-node's filter callback, over-fetching
+ * from the one graph (what HnswIndex does), and one small graph per category.
+ */
+async function benchFilters(c: FilterContext) {
+  const { hnsw, exact, queries, queryItems, labels, dim, n, params } = c;
+  const mixes = {
+    sameClass: queryItems.map((item) => [labels[item]]),
+    otherClass: queryItems.map((item, i) => [(labels[item] + 1 + (i % 9)) % 10]),
+    twoClasses: queryItems.map((item, i) => [labels[item], (labels[item] + 1 + (i % 9)) % 10]),
+  };
+
+  progress('building one HNSW per category');
+  const tb = performance.now();
+  const perCategory = CLASS_NAMES.map(() => {
+    const idx = new hnswlib.HierarchicalNSW('l2', dim);
+    idx.initIndex(Math.ceil(n / 5), params.M, params.efConstruction, params.seed);
+    idx.setEf(params.efSearch);
+    return idx;
+  });
+  for (let i = 0; i < n; i++) perCategory[labels[i]].addPoint(Array.from(row(c.vectors, i, dim)), i);
+  const perCategoryBuildSeconds = (performance.now() - tb) / 1000;
+
+  const strategies: Record<string, (q: number[], cats: number[]) => number[]> = {
+    overfetch: (q, cats) =>
+      hnsw.search(q, K, { categories: cats.map((x) => CLASS_NAMES[x]) }).map((h) => h.label),
+    perCategoryIndex: (q, cats) => {
+      const hits: { l: number; d: number }[] = [];
+      for (const cat of cats) {
+        const r = perCategory[cat].searchKnn(q, K);
+        r.neighbors.forEach((l, j) => {
+          hits.push({ l, d: r.distances[j] });
+        });
+      }
+      return hits
+        .sort((a, b) => a.d - b.d)
+        .slice(0, K)
+        .map((h) => h.l);
+    },
+  };
+  const result: Record<
+    string,
+    Record<string, { recallAt10: number; queriesPerSecond: number; queries: number }>
+  > = {};
+  for (const [mixName, mix] of Object.entries(mixes)) {
+    const truth = queries.map((q, i) =>
+      exact.search(q, K, { categories: mix[i].map((x) => CLASS_NAMES[x]) }),
+    );
+    result[mixName] = {};
+    for (const [name, fn] of Object.entries(strategies)) {
+      const got = queries.map((q, i) => fn(q, mix[i]));
+      const qps = timeQueries(queries, (q, i) => fn(q, mix[i]));
+      result[mixName][name] = {
+        recallAt10: round(recall(got, truth)),
+        queriesPerSecond: Math.round(qps),
+        queries: queries.length,
+      };
+    }
+    // The callback calls into JS for every visited candidate: far slower, so fewer queries.
+    const few = queries.slice(0, 100);
+    const cb = (q: number[], i: number) => {
+      const allowed = new Set(mix[i]);
+      return hnswIndexCallback(hnsw, q, (label) => allowed.has(labels[label]));
+    };
+    const got = few.map((q, i) => cb(q, i));
+    const qps = timeQueries(few, cb);
+    result[mixName].filterCallback = {
+      recallAt10: round(recall(got, truth.slice(0, 100))),
+      queriesPerSecond: Math.round(qps),
+      queries: few.length,
+    };
+    progress(`filter ${mixName}: ${JSON.stringify(result[mixName])}`);
+  }
+  return { perCategoryBuildSeconds: round(perCategoryBuildSeconds, 2), strategies: result };
+}
+
+/** hnswlib-node's own filter callback, through the native index inside HnswIndex. */
+function hnswIndexCallback(hnsw: HnswIndex, q: number[], allow: (label: number) => boolean): number[] {
+  return hnsw.searchWithCallback(q, K, allow).map((h) => h.label);
+}
+
+function benchBuildParams(
+  vectors: Float32Array,
+  dim: number,
+  n: number,
+  queries: number[][],
+  truth: SearchHit[][],
+  categoryOf: (i: number) => string,
+) {
+  const out = [];
+  for (const [M, efConstruction] of [
+    [12, 100],
+    [16, 100],
+    [16, 200],
+    [24, 200],
+  ]) {
+    const t = performance.now();
+    const idx = HnswIndex.create(dim, { M, efConstruction }, n);
+    for (let i = 0; i < n; i++) idx.add(i, row(vectors, i, dim), categoryOf(i));
+    const buildSeconds = (performance.now() - t) / 1000;
+    const perEf = [20, 50, 100].map((ef) => {
+      idx.setEfSearch(ef);
+      const got = queries.map((q) => idx.search(q, K));
+      return {
+        efSearch: ef,
+        recallAt10: round(recall(got, truth)),
+        queriesPerSecond: Math.round(timeQueries(queries, (q) => idx.search(q, K))),
+      };
+    });
+    progress(`M ${M} efC ${efConstruction}: build ${buildSeconds.toFixed(1)} s ${JSON.stringify(perEf)}`);
+    out.push({ M, efConstruction, buildSeconds: round(buildSeconds, 2), perEf });
+  }
+  return out;
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});
