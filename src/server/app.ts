@@ -21,6 +21,7 @@ import type { CatalogStore } from '../catalog/store.ts';
 import type { Config } from '../config/env.ts';
 import type { ImageLimits } from '../data/preprocess.ts';
 import { RAW_IMAGE_TYPES } from './imageInput.ts';
+import { type RebuildFn, RebuildJobs } from './jobs.ts';
 import type { AdminGuard } from './plugins/auth.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { configPlugin } from './plugins/config.ts';
@@ -35,6 +36,7 @@ import { itemRoutes } from './routes/items.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { similarRoutes } from './routes/similar.ts';
 import type { Serving, ServingInput } from './serving.ts';
+import { catalogRebuild } from './startup.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,6 +47,7 @@ declare module 'fastify' {
     serving: Serving;
     metrics: Metrics;
     requireAdmin: AdminGuard;
+    jobs: RebuildJobs;
   }
 }
 
@@ -53,6 +56,8 @@ export interface AppDeps {
   store?: CatalogStore;
   /** Model and index to serve at once; default: not ready until `app.serving.activate` is called. */
   serving?: ServingInput;
+  /** How POST /admin/index/rebuild rebuilds; default: the catalog's `rebuildIndex` (see startup.ts). */
+  rebuild?: RebuildFn;
 }
 
 export type App = FastifyInstance;
@@ -107,6 +112,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   });
   await app.register(modelPlugin, { serving: deps.serving });
   await app.register(authPlugin, { token: config.ADMIN_TOKEN });
+  app.decorate(
+    'jobs',
+    new RebuildJobs(deps.rebuild ?? catalogRebuild(app.store, config), app.serving, (job) => {
+      app.metrics.rebuilds.inc({ status: job.status });
+      app.categories.invalidate();
+      app.log.info({ job }, 'index rebuild finished');
+    }),
+  );
 
   app.addContentTypeParser(Object.keys(RAW_IMAGE_TYPES), { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),

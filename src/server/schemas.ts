@@ -177,24 +177,40 @@ export const RebuildBody = Type.Union(
   { description: 'Optional; an empty body rebuilds with the model now served.' },
 );
 
-export const JobStatus = Type.Union(
-  ['queued', 'embedding', 'building', 'verifying', 'active', 'failed'].map((s) => Type.Literal(s)),
-  { description: 'queued → embedding → building → verifying → active (served) | failed.' },
-);
+export const JobStatus = Type.Enum(['queued', 'embedding', 'building', 'verifying', 'active', 'failed'], {
+  description: 'queued → embedding → building → verifying → active (served) | failed.',
+});
 
 export const Job = Type.Object(
   {
-    id: Type.Integer({ description: 'Job id (the index build id).' }),
+    id: Type.Integer({ description: 'Job id.' }),
     type: Type.Literal('index-rebuild'),
     status: JobStatus,
-    model: Type.String({ description: 'Model version the index is built for.' }),
+    model: Type.String({
+      description: 'The model asked for (a name beside MODEL_DIR), or the served version.',
+    }),
+    model_version: Type.Union([Type.String(), Type.Null()], {
+      description: 'Version of the model the index is built for, once loaded.',
+    }),
+    build_id: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'Catalog index build id, once recorded.',
+    }),
     progress: Type.Number({ minimum: 0, maximum: 1, description: 'Fraction done of the current phase.' }),
     item_count: Type.Union([Type.Integer(), Type.Null()]),
-    error: Type.Union([Type.String(), Type.Null()]),
+    error: Type.Union([Type.String(), Type.Null()], { description: 'Why the job failed.' }),
     started_at: Type.String({ format: 'date-time' }),
     finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   },
   { description: 'An index rebuild job.' },
+);
+
+/** 409 answer to a rebuild request while one runs: the error plus the running job. */
+export const JobConflict = Type.Object(
+  {
+    error: Type.Object({ code: Type.String(), message: Type.String() }),
+    job: Job,
+  },
+  { description: 'A rebuild is already running: the error and that job.' },
 );
 
 export const JobParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Job id.' }) });

@@ -3,14 +3,33 @@
  * items live, rebuild the index, follow rebuild jobs.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Value } from 'typebox/value';
 import { IMAGE_PIXELS } from '../../data/classes.ts';
 import { encodePng28, preprocessImageToBytes } from '../../data/preprocess.ts';
-import { ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  NotReadyError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../../errors.ts';
 import { readImageUpload } from '../imageInput.ts';
+import { JobConflictError } from '../jobs.ts';
 import { presentItem } from '../present.ts';
-import { errors, Item, ItemParams, NewItemBodyDoc, NewItemFields } from '../schemas.ts';
+import {
+  errors,
+  Item,
+  ItemParams,
+  Job,
+  JobConflict,
+  JobParams,
+  NewItemBodyDoc,
+  NewItemFields,
+  RebuildBody,
+} from '../schemas.ts';
 import type { ServingSet } from '../serving.ts';
 import { itemNotFound } from './items.ts';
 
@@ -103,6 +122,62 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       app.categories.invalidate();
       request.log.info({ item: deleted.id, label: deleted.label }, 'item deleted');
       return reply.status(204).send(null);
+    },
+  );
+
+  /** A model name beside MODEL_DIR (`models/<name>`); must hold a saved model. */
+  function modelDirFor(name: string): string {
+    const dir = join(dirname(resolve(app.config.MODEL_DIR)), name);
+    if (!existsSync(join(dir, 'model.json'))) {
+      throw new NotFoundError(`no saved model '${name}' (looked for ${dir}/model.json)`, 'MODEL_NOT_FOUND');
+    }
+    return dir;
+  }
+
+  app.post(
+    '/admin/index/rebuild',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        summary: 'Rebuild the index (admin), optionally with another saved model',
+        description:
+          'Embeds the catalog with the model (only items without an embedding for it), builds and verifies a new HNSW index, then swaps model and index in together; until then the current ones keep serving. Answers 202 with the job at once; 409 with the running job while one runs.',
+        tags: ['admin'],
+        security,
+        body: RebuildBody,
+        response: { 202: Job, 409: JobConflict, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      if (!app.jobs)
+        throw new NotReadyError('index rebuilds are not available in this server', 'REBUILD_UNAVAILABLE');
+      const name = request.body?.model ?? null;
+      const model = name === null ? null : { name, dir: modelDirFor(name) };
+      try {
+        const job = app.jobs.start(model);
+        request.log.info({ job: job.id, model }, 'index rebuild started');
+        return reply.status(202).header('location', `/admin/jobs/${job.id}`).send(job);
+      } catch (err) {
+        if (!(err instanceof JobConflictError)) throw err;
+        return reply.status(409).send({ error: { code: err.code, message: err.message }, job: err.job });
+      }
+    },
+  );
+
+  app.get(
+    '/admin/jobs/:id',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        summary: 'Status, progress and error of a job (admin)',
+        tags: ['admin'],
+        security,
+        params: JobParams,
+        response: { 200: Job, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      return app.jobs.get(request.params.id);
     },
   );
 };

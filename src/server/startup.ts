@@ -1,0 +1,132 @@
+/**
+ * Getting from a (possibly empty) DATA_DIR to a servable model + index, and
+ * rebuilding later. The first start imports the catalog, embeds it and builds
+ * the index (minutes, with progress in the log and in /readyz); later starts
+ * find the embeddings and a verified index file and load in seconds.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { embedCatalog } from '../catalog/embedCatalog.ts';
+import { importFashionMnist, type SplitChoice } from '../catalog/importFashionMnist.ts';
+import type { CatalogStore } from '../catalog/store.ts';
+import type { Config } from '../config/env.ts';
+import { buildIndex } from '../index/buildIndex.ts';
+import { loadNewestGoodIndex } from '../index/loadIndex.ts';
+import { rebuildIndex } from '../index/rebuild.ts';
+import type { Embedder } from '../model/embedder.contract.ts';
+import { loadEmbedder } from '../model/embedder.ts';
+import type { RebuildFn } from './jobs.ts';
+import type { ServingInput } from './serving.ts';
+
+export interface StartupOptions {
+  config: Config;
+  store: CatalogStore;
+  log: FastifyBaseLogger;
+  /** Told what start-up is doing, e.g. for /readyz. */
+  onPhase?: (phase: string) => void;
+}
+
+/** Logs progress at most every 10 % or 5 s, and reports it as the phase. */
+function progressReporter(options: StartupOptions, what: string) {
+  let lastPercent = -10;
+  let lastTime = 0;
+  return (done: number, total: number) => {
+    const percent = total > 0 ? Math.floor((done / total) * 100) : 100;
+    options.onPhase?.(`${what} ${done}/${total}`);
+    const now = Date.now();
+    if (percent - lastPercent >= 10 || now - lastTime >= 5000 || done === total) {
+      options.log.info({ done, total, percent }, `${what}: ${percent}%`);
+      lastPercent = percent;
+      lastTime = now;
+    }
+  };
+}
+
+/**
+ * Imports the configured catalog into an empty database. `fashion-mnist`
+ * takes all 70,000 images when the full dataset can be found (or
+ * downloaded), else the 10,000 test images bundled in the repository.
+ */
+export async function importInitialCatalog(options: StartupOptions): Promise<void> {
+  const { config, store, log } = options;
+  if (config.CATALOG === 'none' || store.countItems() > 0) return;
+  const splits: SplitChoice[] = config.CATALOG === 'fashion-mnist' ? ['all', 'test'] : ['test'];
+  for (const split of splits) {
+    try {
+      log.info({ split }, 'empty catalog: importing Fashion-MNIST');
+      const report = progressReporter(options, `importing Fashion-MNIST (${split})`);
+      const result = await importFashionMnist({ store, split, onProgress: (p) => report(p.done, p.total) });
+      log.info({ split, ...result }, 'catalog imported');
+      return;
+    } catch (err) {
+      if (split === splits[splits.length - 1]) throw err;
+      log.warn(
+        { err: (err as Error).message },
+        'full Fashion-MNIST not available; importing the bundled test split instead',
+      );
+    }
+  }
+}
+
+/**
+ * Everything a start needs, in order: import (first start), embed what lacks
+ * an embedding, then load the newest index build whose file verifies, or
+ * build one.
+ */
+export async function prepareServing(options: StartupOptions): Promise<ServingInput> {
+  const { config, store, log } = options;
+  options.onPhase?.('loading model');
+  const embedder = await loadEmbedder(config.MODEL_DIR);
+  log.info({ model: embedder.modelVersion, dir: config.MODEL_DIR }, 'model loaded');
+  try {
+    await importInitialCatalog(options);
+    const report = progressReporter(options, 'embedding catalog');
+    const embedded = await embedCatalog({ store, embedder, onProgress: (p) => report(p.done, p.total) });
+    if (embedded.embedded > 0) log.info(embedded, 'catalog embedded');
+    options.onPhase?.('loading index');
+    const loaded = loadNewestGoodIndex(config.DATA_DIR, store, embedder.modelVersion);
+    if (loaded) return { embedder, index: loaded.index, buildId: loaded.build.id };
+    if (store.countItems() === 0) {
+      throw new Error(
+        'the catalog is empty (CATALOG=none?): import items first, e.g. npm run catalog:import',
+      );
+    }
+    log.info({ model: embedder.modelVersion }, 'no index for this model yet: building one');
+    const reporters = {
+      building: progressReporter(options, 'building index'),
+      verifying: progressReporter(options, 'verifying index'),
+      embedding: report,
+    };
+    const built = await buildIndex({
+      store,
+      dataDir: config.DATA_DIR,
+      modelVersion: embedder.modelVersion,
+      params: { efSearch: config.HNSW_EF_SEARCH },
+      onProgress: (p) => reporters[p.phase](p.done, p.total),
+    });
+    return { embedder, index: built.index, buildId: built.build.id };
+  } catch (err) {
+    embedder.dispose();
+    throw err;
+  }
+}
+
+/** POST /admin/index/rebuild's work: the catalog's `rebuildIndex`, swapping through `commit`. */
+export function catalogRebuild(
+  store: CatalogStore,
+  config: Config,
+  load: (modelDir: string) => Promise<Embedder> = loadEmbedder,
+): RebuildFn {
+  return async ({ modelDir, current, onStart, onProgress, commit }) => {
+    await rebuildIndex({
+      store,
+      dataDir: config.DATA_DIR,
+      embedder: current.embedder,
+      modelDir: modelDir ?? undefined,
+      loadEmbedder: load,
+      params: { efSearch: config.HNSW_EF_SEARCH },
+      onStart,
+      onProgress,
+      commit: (result) => commit({ embedder: result.embedder, index: result.index, buildId: result.buildId }),
+    });
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Test fixtures for the server: a real (untrained) tfjs model saved in the
+ * trainer's format, and a real catalog imported from the bundled test split.
+ * An untrained network's embedding is still a deterministic function of the
+ * image, which is all the HTTP tests need; model quality is tested elsewhere.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
+import type { CatalogStore } from '../../src/catalog/store.ts';
+import { saveModel } from '../../src/model/modelIo.ts';
+import { buildNetwork } from '../../src/model/network.ts';
+
+export async function makeFixtureModel(dir: string, name = 'fixture', seed = 7): Promise<string> {
+  const model = buildNetwork({ arch: 'seed', head: 'embedding', seed });
+  await saveModel(model, dir);
+  model.dispose();
+  const metadata = {
+    name,
+    arch: 'seed',
+    loss: 'none (untrained test fixture)',
+    embeddingDim: 64,
+    hyperParameters: { seed },
+    datasetChecksums: {},
+    backend: 'any',
+    epochs: 0,
+    wallTimeSeconds: 0,
+    finalMetrics: {},
+    command: 'test/server/fixtures.ts',
+    createdAt: new Date().toISOString(),
+  };
+  await writeFile(join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
+  return dir;
+}
+
+/** Imports the first `count` images of the bundled Fashion-MNIST test split. */
+export async function importTestItems(store: CatalogStore, count: number): Promise<void> {
+  await importFashionMnist({ store, split: 'test', limit: count });
+}
+
+/**
+ * A "product photo" made from a 28x28 catalog PNG: upscaled to `size` px,
+ * inverted to a dark garment on a white background, as a JPEG.
+ */
+export async function productPhoto(png: Uint8Array, size = 512): Promise<Buffer> {
+  return sharp(png)
+    .resize(size, size, { kernel: 'lanczos3' })
+    .negate({ alpha: false })
+    .toColourspace('srgb')
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
