@@ -1,0 +1,226 @@
+/**
+ * Training-step throughput (images/s at batch 128: forward, loss, backward, Adam update) of the
+ * project's network and losses on each tfjs backend that loads, with PyTorch running the same
+ * network and batch (../shared/peers/torch-train/train.py) measured in the same run for a ratio.
+ *
+ *   npm run bench:train -- [--losses softmax,batch_all,batch_hard] [--steps 30] [--repeats 3]
+ *                          [--cpu-steps 1] [--torch-steps 50] [--threads 1] [--arch seed]
+ *
+ * Prints one JSON document on stdout. The wasm figure is the median of --repeats timed runs that
+ * alternate with the PyTorch runs, so that load from other processes hits both alike.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { loadFashionMnistSplit } from '../src/data/fashionMnist.ts';
+import type { ImageSet } from '../src/data/types.ts';
+import { registerWasmKernels } from '../src/model/kernels/index.ts';
+import { type Arch, buildNetwork } from '../src/model/network.ts';
+import { computeLoss, forward, trainingView } from '../src/train/objective.ts';
+
+type Loss = 'softmax' | 'batch_all' | 'batch_hard';
+const BATCH = 128;
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TORCH_SCRIPT = path.resolve(repoRoot, '../shared/peers/torch-train/train.py');
+const PYTHON = '/usr/bin/python3';
+
+const { values: args } = parseArgs({
+  options: {
+    losses: { type: 'string', default: 'softmax,batch_all,batch_hard' },
+    steps: { type: 'string', default: '30' },
+    repeats: { type: 'string', default: '3' },
+    'cpu-steps': { type: 'string', default: '1' },
+    'torch-steps': { type: 'string', default: '50' },
+    threads: { type: 'string', default: '1' },
+    arch: { type: 'string', default: 'seed' },
+  },
+});
+const losses = args.losses.split(',') as Loss[];
+const steps = Number(args.steps);
+const repeats = Number(args.repeats);
+const cpuSteps = Number(args['cpu-steps']);
+const torchSteps = Number(args['torch-steps']);
+const threads = Number(args.threads);
+const arch = args.arch as Arch;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** A fixed pool of random batches from real images, built before timing (as the PyTorch script does). */
+function makeBatches(set: ImageSet, count: number): { xs: tf.Tensor4D; labels: tf.Tensor1D }[] {
+  let s = 12345;
+  const rand = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  return Array.from({ length: count }, () => {
+    const pixels = new Float32Array(BATCH * 784);
+    const labels = new Int32Array(BATCH);
+    for (let i = 0; i < BATCH; i++) {
+      const k = Math.floor(rand() * set.count);
+      for (let p = 0; p < 784; p++) pixels[i * 784 + p] = set.images[k * 784 + p] / 255;
+      labels[i] = set.labels[k];
+    }
+    return { xs: tf.tensor4d(pixels, [BATCH, 28, 28, 1]), labels: tf.tensor1d(labels, 'int32') };
+  });
+}
+
+interface Trainer {
+  step(i: number): number;
+  dispose(): void;
+}
+
+function makeTrainer(loss: Loss, set: ImageSet): Trainer {
+  const model = buildNetwork({ arch, head: loss === 'softmax' ? 'softmax' : 'embedding', seed: 1 });
+  const view = trainingView(model);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = tf.train.adam(1e-3);
+  const batches = makeBatches(set, 8);
+  return {
+    step(i) {
+      const { xs, labels } = batches[i % batches.length];
+      return tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => computeLoss(loss, labels, forward(view, xs, true), { margin: 0.5 }).loss,
+          variables,
+        );
+        optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        return value.dataSync()[0];
+      });
+    },
+    dispose() {
+      optimizer.dispose();
+      model.dispose();
+      for (const b of batches) tf.dispose([b.xs, b.labels]);
+    },
+  };
+}
+
+interface Timed {
+  imagesPerS: number;
+  cpuImagesPerS: number;
+}
+
+function timeSteps(trainer: Trainer, n: number, offset: number): Timed {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) trainer.step(offset + i);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  return { imagesPerS: (n * BATCH) / wall, cpuImagesPerS: (n * BATCH) / ((cpu.user + cpu.system) / 1e6) };
+}
+
+function torchAvailable(): boolean {
+  if (!existsSync(PYTHON) || !existsSync(TORCH_SCRIPT)) return false;
+  return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+function runTorch(loss: Loss): number | undefined {
+  const r = spawnSync(
+    PYTHON,
+    [TORCH_SCRIPT, '--loss', loss, '--threads', String(threads), '--steps-only', String(torchSteps)],
+    { cwd: path.dirname(TORCH_SCRIPT), encoding: 'utf8', timeout: 600_000 },
+  );
+  const line = r.stdout?.trim().split('\n').pop();
+  if (r.status !== 0 || !line) {
+    process.stderr.write(`torch run failed (${loss}): ${r.stderr?.slice(-500)}\n`);
+    return undefined;
+  }
+  return (JSON.parse(line) as { images_per_s: number }).images_per_s;
+}
+
+async function main(): Promise<void> {
+  const set = await loadFashionMnistSplit('test');
+  const withTorch = torchAvailable();
+  const results: Record<string, unknown> = {};
+  const wasmRuns: Record<string, Timed[]> = {};
+  const torchRuns: Record<string, number[]> = {};
+
+  // Backends are set directly rather than through initBackend, whose log lines would mix with the JSON on stdout.
+  registerWasmKernels();
+  const backends: string[] = [];
+  for (const name of ['wasm', 'cpu']) {
+    if (await tf.setBackend(name).catch(() => false)) backends.push(name);
+    else process.stderr.write(`backend ${name} does not load here\n`);
+  }
+
+  if (backends.includes('wasm')) {
+    await tf.setBackend('wasm');
+    for (const loss of losses) {
+      wasmRuns[loss] = [];
+      torchRuns[loss] = [];
+      const trainer = makeTrainer(loss, set);
+      for (let i = 0; i < 5; i++) trainer.step(i); // warm-up: kernel setup, XNNPACK operators, JIT
+      const tensorsBefore = tf.memory().numTensors;
+      for (let r = 0; r < repeats; r++) {
+        if (withTorch) {
+          const t = runTorch(loss);
+          if (t !== undefined) torchRuns[loss].push(t);
+        }
+        wasmRuns[loss].push(timeSteps(trainer, steps, r * steps));
+        process.stderr.write(
+          `wasm ${loss} repeat ${r + 1}/${repeats}: ${round(wasmRuns[loss][r].imagesPerS)} img/s\n`,
+        );
+      }
+      if (tf.memory().numTensors !== tensorsBefore) throw new Error(`wasm ${loss}: tensors leaked`);
+      trainer.dispose();
+    }
+  }
+
+  const cpuRuns: Record<string, number> = {};
+  if (backends.includes('cpu') && cpuSteps > 0) {
+    await tf.setBackend('cpu');
+    for (const loss of losses) {
+      const trainer = makeTrainer(loss, set);
+      cpuRuns[loss] = timeSteps(trainer, cpuSteps, 0).imagesPerS;
+      process.stderr.write(`cpu ${loss}: ${round(cpuRuns[loss], 2)} img/s\n`);
+      trainer.dispose();
+    }
+  }
+
+  for (const loss of losses) {
+    const wasm = wasmRuns[loss]?.length ? median(wasmRuns[loss].map((t) => t.imagesPerS)) : undefined;
+    const torch = torchRuns[loss]?.length ? median(torchRuns[loss]) : undefined;
+    const cpu = cpuRuns[loss];
+    results[loss] = {
+      wasm_images_per_s: wasm === undefined ? null : round(wasm),
+      wasm_runs: wasmRuns[loss]?.map((t) => round(t.imagesPerS)) ?? [],
+      wasm_images_per_cpu_s: wasmRuns[loss]?.length
+        ? round(median(wasmRuns[loss].map((t) => t.cpuImagesPerS)))
+        : null,
+      cpu_images_per_s: cpu === undefined ? null : round(cpu, 2),
+      ratio_wasm_vs_cpu: wasm !== undefined && cpu !== undefined ? round(wasm / cpu) : null,
+      pytorch_images_per_s: torch === undefined ? null : round(torch),
+      pytorch_runs: torchRuns[loss] ?? [],
+      ratio_vs_pytorch: wasm !== undefined && torch !== undefined ? round(wasm / torch, 3) : null,
+    };
+  }
+
+  const report = {
+    bench: 'train-throughput',
+    batch: BATCH,
+    arch,
+    threads,
+    steps_per_run: steps,
+    repeats,
+    cpu_steps: cpuSteps,
+    pytorch_steps: withTorch ? torchSteps : null,
+    backends,
+    node: process.version,
+    cores: os.cpus().length,
+    loadavg_after: os.loadavg().map((l) => round(l, 2)),
+    results,
+  };
+  console.log(JSON.stringify(report, null, 2));
+}
+
+await main();
