@@ -92,6 +92,18 @@ export const METRIC_DEFINITIONS = [
   'Exact euclidean search, distances summed in float64; ties in distance go to the lower gallery index.',
 ].join('\n');
 
+/** The training facts of metadata.json worth repeating in a report; unknown shapes are skipped. */
+function modelSummary(metadata: unknown): string[] {
+  if (!metadata || typeof metadata !== 'object') return [];
+  const m = metadata as Record<string, unknown>;
+  const lines: string[] = [];
+  for (const key of ['arch', 'loss', 'embeddingDim', 'epochs', 'backend', 'wallTimeSeconds', 'createdAt']) {
+    if (m[key] !== undefined && typeof m[key] !== 'object') lines.push(`- ${key}: ${String(m[key])}`);
+  }
+  if (typeof m.command === 'string') lines.push(`- trained by: \`${m.command}\``);
+  return lines;
+}
+
 export function renderMarkdown(r: ReportData): string {
   const e = r.embedding;
   const b = r.baseline;
@@ -101,7 +113,7 @@ export function renderMarkdown(r: ReportData): string {
   ];
   const out = [`# ${r.title}`, '', `Generated ${r.createdAt} by \`${r.command}\`.`, ''];
   if (r.model) {
-    out.push(`Model directory: \`${r.model.dir}\` (see its \`metadata.json\` for how it was trained).`, '');
+    out.push(`Model directory: \`${r.model.dir}\`.`, '', ...modelSummary(r.model.metadata), '');
   }
   out.push(
     `## Retrieval: ${r.data.queryCount} ${r.data.queries} queries against ${r.data.galleryCount} ${r.data.gallery} images`,

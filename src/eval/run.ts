@@ -175,6 +175,34 @@ async function maybeWriteBaselineCache(
   (opts.log ?? createLogger('eval')).info({ cachePath }, 'raw-pixel baseline cached');
 }
 
+export interface ScoreOptions {
+  queryLimit?: number;
+  galleryLimit?: number;
+  workers?: number;
+  data?: FashionMnist;
+}
+
+/**
+ * Metrics only (no baseline, pictures or files): the test images (first queryLimit) against the
+ * training images (first galleryLimit), and test leave-one-out. For quality gates in tests.
+ */
+export async function scoreEmbedding(
+  source: EmbeddingSource,
+  opts: ScoreOptions = {},
+): Promise<Pick<EmbeddingResult, 'testVsTrain' | 'leaveOneOut' | 'dim' | 'stats'>> {
+  const data = opts.data ?? (await loadFashionMnist());
+  const test = sliceImageSet(data.test, opts.queryLimit);
+  const train = sliceImageSet(data.train, opts.galleryLimit);
+  const testVectors = await source.embedImages(test);
+  const trainVectors = await source.embedImages(train);
+  const evaluation = await evaluateRetrieval(
+    { vectors: testVectors, labels: test.labels, dim: source.dim },
+    { vectors: trainVectors, labels: train.labels, dim: source.dim },
+    { workers: opts.workers, keepNearest: 1 },
+  );
+  return { ...stripArrays(evaluation), stats: embeddingStats(testVectors, source.dim) };
+}
+
 /** One query per class (the first of each in the query set) with its nearest gallery images. */
 function neighbourRows(
   test: ImageSet,

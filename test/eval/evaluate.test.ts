@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashionMnist.ts';
 import { RAW_PIXELS } from '../../src/eval/evaluate.ts';
 import type { ReportData } from '../../src/eval/report.ts';
-import { runEvaluation } from '../../src/eval/run.ts';
+import { runEvaluation, scoreEmbedding } from '../../src/eval/run.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -56,5 +56,9 @@ describe('end-to-end evaluation of raw pixels on a slice (500 test queries x 3,0
     const md = await readFile(join(dir, 'report.md'), 'utf8');
     expect(md).toContain('| Ankle boot |');
     expect(md).toContain('![projection](projection.png)');
+
+    // The metrics-only path (for quality gates) gives the same figures.
+    const scored = await scoreEmbedding(RAW_PIXELS, { queryLimit: 500, galleryLimit: 3000, data });
+    expect(scored.testVsTrain.overall).toEqual(m);
   });
 });
