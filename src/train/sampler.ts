@@ -72,14 +72,13 @@ export function pkSampler(labels: Uint8Array, p: number, k: number, seed: number
           [classOrder[i], classOrder[j]] = [classOrder[j], classOrder[i]];
           const c = classOrder[i];
           const pool = pools[c];
-          for (let n = 0; n < k; n++) {
-            if (cursor[c] === pool.length) {
-              shuffleInPlace(pool, rng);
-              cursor[c] = 0;
-            }
-            // A class smaller than K repeats images rather than failing.
-            batch[i * k + n] = pool[cursor[c]++];
+          // A fresh pass when fewer than K are left, so a class block never repeats an image
+          // (unless the class itself has fewer than K, which then repeats rather than fails).
+          if (cursor[c] + k > pool.length) {
+            shuffleInPlace(pool, rng);
+            cursor[c] = 0;
           }
+          for (let n = 0; n < k; n++) batch[i * k + n] = pool[cursor[c]++ % pool.length];
         }
         yield batch;
       }

@@ -35,6 +35,8 @@ export interface TrainResult {
   history: EpochRecord[];
   /** sha256 of the saved weights.bin (empty when interrupted). */
   weightsSha256: string;
+  /** The trained model, still in memory; the caller disposes it. */
+  model: tfl.LayersModel;
 }
 
 export interface TrainDeps {
@@ -276,6 +278,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
       wallTimeSeconds: state.wallTimeSeconds,
       history: state.history,
       weightsSha256: '',
+      model,
     };
   }
 
@@ -318,5 +321,6 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     wallTimeSeconds: state.wallTimeSeconds,
     history: state.history,
     weightsSha256,
+    model,
   };
 }

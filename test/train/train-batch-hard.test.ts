@@ -1,0 +1,3 @@
+import { describeTrainingRuns } from './trainRuns.ts';
+
+describeTrainingRuns(['batch_hard']);
