@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { DataFileError, ValidationError } from '../errors.ts';
 import { categorySet, checkLabel, checkQuery } from './checks.ts';
@@ -75,6 +76,9 @@ export class HnswIndex implements VectorIndex {
   static load(path: string, dim: number, categories: Map<number, string>, params: Partial<HnswParams> = {}) {
     const p = { ...DEFAULT_HNSW_PARAMS, ...params };
     checkParams(p);
+    const fileDim = dimensionOfFile(path);
+    if (fileDim !== dim)
+      throw new DataFileError(`index file ${path} has dimension ${fileDim}, expected ${dim}`);
     const hnsw = new HierarchicalNSW('l2', dim);
     try {
       hnsw.readIndexSync(path);
@@ -83,9 +87,6 @@ export class HnswIndex implements VectorIndex {
         `cannot read index file ${path}: ${(err as Error).message}`,
         'INDEX_FILE_CORRUPT',
       );
-    }
-    if (hnsw.getNumDimensions() !== dim) {
-      throw new DataFileError(`index file ${path} has dimension ${hnsw.getNumDimensions()}, expected ${dim}`);
     }
     const index = new HnswIndex(hnsw, dim, p);
     const stale: number[] = [];
@@ -279,6 +280,25 @@ export class HnswIndex implements VectorIndex {
     set.delete(label);
     if (set.size === 0) this.labelsByCategory.delete(old);
   }
+}
+
+/**
+ * hnswlib's file does not record the dimension it was built with, and reads
+ * any file with whatever dimension it is told: derive it from the header
+ * (six little-endian size_t fields; the vector sits between offsetData and
+ * labelOffset as dim float32s) so a mismatch is refused instead of misread.
+ */
+function dimensionOfFile(path: string): number {
+  const header = Buffer.alloc(48);
+  const fd = openSync(path, 'r');
+  try {
+    if (readSync(fd, header, 0, 48, 0) < 48) throw new DataFileError(`index file ${path} is truncated`);
+  } finally {
+    closeSync(fd);
+  }
+  const labelOffset = Number(header.readBigUInt64LE(32));
+  const offsetData = Number(header.readBigUInt64LE(40));
+  return (labelOffset - offsetData) / Float32Array.BYTES_PER_ELEMENT;
 }
 
 function checkParams(p: HnswParams): void {
