@@ -209,10 +209,13 @@ export function normalizeGarment(gray: Uint8Array, w: number, h: number, artifac
   const invert = level > 127;
   const bg = invert ? 255 - level : level;
   const gain = 255 / (255 - bg);
+  // Every pixel goes through the same level mapping: a 256-entry table keeps the per-pixel work to a lookup.
+  const lut = new Float32Array(256);
+  for (let g = 0; g < 256; g++) lut[g] = Math.max(0, (invert ? 255 - g : g) - bg) * gain;
   const v = new Float32Array(w * h);
   let peak = 0;
   for (let i = 0; i < w * h; i++) {
-    const value = Math.max(0, (invert ? 255 - gray[i] : gray[i]) - bg) * gain;
+    const value = lut[gray[i]];
     v[i] = value;
     if (value > peak) peak = value;
   }
@@ -224,14 +227,16 @@ export function normalizeGarment(gray: Uint8Array, w: number, h: number, artifac
   let x1 = -1;
   let y1 = -1;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (v[y * w + x] > threshold) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-    }
+    const row = y * w;
+    let first = 0;
+    while (first < w && v[row + first] <= threshold) first++;
+    if (first === w) continue;
+    let last = w - 1;
+    while (v[row + last] <= threshold) last--;
+    if (first < x0) x0 = first;
+    if (last > x1) x1 = last;
+    if (y0 === h) y0 = y;
+    y1 = y;
   }
   if (x1 < 0) return new Uint8Array(IMAGE_PIXELS); // nothing stands out from the background
   const cw = x1 - x0 + 1;
