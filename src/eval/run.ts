@@ -56,15 +56,31 @@ export interface RunEvaluationResult {
   projection: { points: Float32Array; labels: Uint8Array };
 }
 
-/** A cli-progress bar on stderr (drawn only on a terminal) behind the ProgressFn shape. */
-function progressBars(): { onProgress: ProgressFn; stop: () => void } {
+/**
+ * A cli-progress bar on stderr behind the ProgressFn shape. cli-progress draws nothing when stderr is
+ * not a terminal, so then every tenth of a stage is logged instead (long runs in CI or nohup).
+ */
+function progressBars(log: Logger): { onProgress: ProgressFn; stop: () => void } {
   let bar: cliProgress.SingleBar | null = null;
   let current = '';
+  let loggedTenths = 0;
   const stop = () => {
     bar?.stop();
     bar = null;
   };
   const onProgress: ProgressFn = (stage, done, total) => {
+    if (!process.stderr.isTTY) {
+      if (stage !== current) {
+        current = stage;
+        loggedTenths = 0;
+      }
+      const tenths = Math.floor((10 * done) / total);
+      if (tenths > loggedTenths) {
+        loggedTenths = tenths;
+        log.info({ stage, done, total }, 'progress');
+      }
+      return;
+    }
     if (stage !== current) {
       stop();
       current = stage;
@@ -235,7 +251,7 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
   const t0 = performance.now();
   const seconds = (since: number) => (performance.now() - since) / 1000;
   const timings: Record<string, number> = {};
-  const bars = progressBars();
+  const bars = progressBars(log);
   try {
     let t = performance.now();
     const data = opts.data ?? (await loadFashionMnist());
