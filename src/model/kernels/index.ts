@@ -2,18 +2,34 @@ import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.ts';
+import { broadcastKernelConfigs, identityConfig } from './elementwise.ts';
+import { sumConfig } from './reduce.ts';
 
-/** The project's kernels for the wasm backend, replacing any of the same name. */
-export const WASM_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+let configs: KernelConfig[] | undefined;
 
 /**
- * Registers the project's own kernels on the wasm backend so that training
- * works there (tfjs-backend-wasm ships no Conv2DBackpropFilter and a slow
- * Conv2DBackpropInput). Safe to call before or after the wasm backend is
- * initialised, and any number of times.
+ * The project's kernels for the wasm backend. Built once, on first use: some wrap the backend's
+ * own kernel for the cases they do not speed up, and must capture it before replacing it.
+ */
+export function wasmKernelConfigs(): readonly KernelConfig[] {
+  configs ??= [
+    conv2DBackpropFilterConfig,
+    conv2DBackpropInputConfig,
+    identityConfig,
+    sumConfig(),
+    ...broadcastKernelConfigs(),
+  ];
+  return configs;
+}
+
+/**
+ * Registers the project's own kernels on the wasm backend so that training works there, and fast
+ * (tfjs-backend-wasm ships no Conv2DBackpropFilter, a naive Conv2DBackpropInput and slow paths for
+ * broadcasting comparisons, reductions over leading axes and Identity). Safe to call before or
+ * after the wasm backend is initialised, and any number of times.
  */
 export function registerWasmKernels(): void {
-  for (const config of WASM_KERNELS) {
+  for (const config of wasmKernelConfigs()) {
     if (getKernel(config.kernelName, config.backendName) === config) continue;
     if (getKernel(config.kernelName, config.backendName) !== undefined) {
       unregisterKernel(config.kernelName, config.backendName);

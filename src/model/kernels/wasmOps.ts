@@ -41,3 +41,7 @@ export function reshape(backend: BackendWasm, x: TensorInfo, shape: number[]): T
 export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
+
+export function heapArray(backend: BackendWasm, info: TensorInfo): Float32Array | Int32Array | Uint8Array {
+  return backend.typedArrayFromHeap(info) as Float32Array | Int32Array | Uint8Array;
+}

@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmKernels } from '../../src/model/kernels/index.ts';
+
+function values(n: number, seed: number, levels = 0): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const v = s / 2 ** 31 - 1;
+    // Few distinct values, so that comparisons see ties.
+    out[i] = levels > 0 ? Math.round(v * levels) : v;
+  }
+  return out;
+}
+
+function on(backend: string, f: () => tf.Tensor): { data: number[]; dtype: string; shape: number[] } {
+  tf.setBackend(backend);
+  const t = tf.tidy(f);
+  const r = { data: Array.from(t.dataSync()), dtype: t.dtype, shape: t.shape };
+  t.dispose();
+  return r;
+}
+
+const PAIRS: [number[], number[]][] = [
+  [
+    [128, 128],
+    [128, 1],
+  ],
+  [
+    [128, 1],
+    [1, 128],
+  ],
+  [
+    [5, 1, 7],
+    [1, 3, 1],
+  ],
+  [[2, 3, 4, 5], [5]],
+  [[2, 3, 4, 5], []],
+  [[1], [3, 2]],
+  [
+    [4, 1, 3],
+    [4, 6, 3],
+  ],
+  [
+    [3, 4],
+    [3, 4],
+  ],
+];
+const BINARY: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+  ['equal', tf.equal],
+  ['notEqual', tf.notEqual],
+  ['greater', tf.greater],
+  ['greaterEqual', tf.greaterEqual],
+  ['less', tf.less],
+  ['lessEqual', tf.lessEqual],
+  ['maximum', tf.maximum],
+  ['minimum', tf.minimum],
+];
+
+describe('wasm elementwise and reduction kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmKernels();
+    expect(await tf.setBackend('wasm')).toBe(true);
+  });
+
+  for (const [name, op] of BINARY) {
+    it.each(PAIRS.map((p, i) => [i, JSON.stringify(p), p] as const))(`${name} %i %s`, (i, _s, [as, bs]) => {
+      for (const dtype of ['float32', 'int32'] as const) {
+        const make = () =>
+          op(
+            tf.tensor(values(tf.util.sizeFromShape(as), i + 1, 3), as, dtype),
+            tf.tensor(values(tf.util.sizeFromShape(bs), i + 2, 3), bs, dtype),
+          );
+        expect(on('wasm', make)).toEqual(on('cpu', make));
+      }
+    });
+  }
+
+  it.each(PAIRS.map((p, i) => [i, p] as const))('logicalAnd / logicalOr %i', (i, [as, bs]) => {
+    for (const op of [tf.logicalAnd, tf.logicalOr]) {
+      const make = () =>
+        op(
+          tf.greater(tf.tensor(values(tf.util.sizeFromShape(as), i + 3), as), 0),
+          tf.greater(tf.tensor(values(tf.util.sizeFromShape(bs), i + 4), bs), 0),
+        );
+      expect(on('wasm', make)).toEqual(on('cpu', make));
+    }
+  });
+
+  const SUMS: [number[], number[], boolean][] = [
+    [[128, 14, 14, 32], [0, 1, 2], false],
+    [[7, 5, 3], [0, 1], true],
+    [[6, 5], [0], false],
+    [[3, 5, 2], [1, 0], false],
+    [[4, 6, 3], [1, 2], false],
+    [[4, 6], [0, 1], false],
+    [[9, 7], [1], true],
+  ];
+  it.each(SUMS.map((c, i) => [i, JSON.stringify(c), c] as const))(
+    'sum %i %s',
+    (i, _s, [shape, axes, keep]) => {
+      const make = () => tf.sum(tf.tensor(values(tf.util.sizeFromShape(shape), i + 9), shape), axes, keep);
+      const cpu = on('cpu', make);
+      const wasm = on('wasm', make);
+      expect(wasm.shape).toEqual(cpu.shape);
+      const scale = Math.max(1, ...cpu.data.map(Math.abs));
+      for (let k = 0; k < cpu.data.length; k++)
+        expect(Math.abs(wasm.data[k] - cpu.data[k]) / scale).toBeLessThan(1e-5);
+    },
+  );
+
+  it('identity aliases its input and survives the input being disposed', () => {
+    tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
