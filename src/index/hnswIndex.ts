@@ -1,8 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { DataFileError, ValidationError } from '../errors.ts';
 import { categorySet, checkLabel, checkQuery } from './checks.ts';
-import { TopK } from './topK.ts';
+import { readIndexFile, writeIndexFile } from './indexFile.ts';
 import type { SearchFilter, SearchHit, Vector, VectorIndex } from './vectorIndex.ts';
 
 const { HierarchicalNSW } = hnswlib;
@@ -26,34 +25,79 @@ export interface HnswParams {
 export const DEFAULT_HNSW_PARAMS: HnswParams = { M: 16, efConstruction: 200, efSearch: 50, seed: 100 };
 
 /**
- * Category filters (measured in bench/index.ts): hnswlib-node's filter
- * callback calls into JS for every visited candidate and ran ~100 q/s, so it
- * is not used. A filtered query first over-fetches from the one graph
- * (k / selectivity x OVERFETCH_SLACK neighbours): fast when the query looks
- * like the wanted categories. When that does not yield k matches (a shoe
- * photo filtered to bags), or when few items match at all, the matching
- * items are scanned exactly: bounded cost, and always k results when k
- * items match.
+ * One hnswlib graph: grows its capacity on demand, remembers its ef, and
+ * retries with a larger ef when hnswlib silently returns fewer than k (which
+ * it does when soft-deleted nodes thin out the candidates).
  */
-const EXACT_FILTER_MAX_ITEMS = 2000;
-const OVERFETCH_SLACK = 2;
-/** Over-fetching beyond this many neighbours costs more than the exact scan. */
-const OVERFETCH_MAX = 1000;
+class Graph {
+  private ef = -1;
+  /** Live (not soft-deleted) labels. */
+  readonly live = new Set<number>();
+
+  constructor(readonly hnsw: Hnsw) {}
+
+  static create(dim: number, p: HnswParams, capacity: number): Graph {
+    const hnsw = new HierarchicalNSW('l2', dim);
+    hnsw.initIndex(Math.max(16, capacity), p.M, p.efConstruction, p.seed);
+    return new Graph(hnsw);
+  }
+
+  add(label: number, point: number[]): void {
+    if (!this.live.has(label) && this.hnsw.getCurrentCount() >= this.hnsw.getMaxElements()) {
+      // resizeIndex reallocates the whole graph: grow geometrically so adds stay amortised O(1).
+      this.hnsw.resizeIndex(Math.ceil(this.hnsw.getMaxElements() * 1.5) + 16);
+    }
+    // An existing label (live or soft-deleted) is updated in place and undeleted by hnswlib.
+    this.hnsw.addPoint(point, label);
+    this.live.add(label);
+  }
+
+  remove(label: number): void {
+    if (this.live.delete(label)) this.hnsw.markDelete(label);
+  }
+
+  search(query: number[], k: number, efSearch: number): SearchHit[] {
+    const want = Math.min(k, this.live.size);
+    if (want === 0) return [];
+    const stored = this.hnsw.getCurrentCount();
+    let ef = Math.max(efSearch, want);
+    for (;;) {
+      this.setEf(ef);
+      const r = this.hnsw.searchKnn(query, want);
+      if (r.neighbors.length >= want || ef >= stored) {
+        return r.neighbors.map((label, i) => ({ label, distance: Math.sqrt(r.distances[i]) }));
+      }
+      ef = Math.min(ef * 2, stored);
+    }
+  }
+
+  setEf(ef: number): void {
+    if (ef !== this.ef) {
+      this.hnsw.setEf(ef);
+      this.ef = ef;
+    }
+  }
+}
 
 /**
  * `VectorIndex` over hnswlib-node's HierarchicalNSW in 'l2' space (which
- * returns squared distances: `search` takes the square root). Keeps each
- * live label's category and a float32 copy of its vector in JS, for filtered
- * scans and verification without a native call per item.
+ * returns squared distances: `search` takes the square root).
+ *
+ * Category filters use one extra small graph per category, searched instead
+ * of the whole-catalog graph when a filter is given (results of several
+ * categories merged). bench/index.ts measured the alternatives on the 70,000
+ * catalog: hnswlib-node's filter callback calls into JS for every visited
+ * candidate (several times slower), and over-fetching from the one graph
+ * needs k/selectivity neighbours, worse still when the query looks unlike
+ * the wanted category (a shoe photo filtered to bags). The price is a second
+ * copy of every vector and roughly twice the build time.
  */
 export class HnswIndex implements VectorIndex {
   private readonly categoryOf = new Map<number, string>();
-  private readonly vectorOf = new Map<number, Float32Array>();
-  private readonly labelsByCategory = new Map<string, Set<number>>();
-  private currentEf = -1;
+  private readonly parts = new Map<string, Graph>();
 
   private constructor(
-    private readonly hnsw: Hnsw,
+    private readonly all: Graph,
     readonly dim: number,
     readonly params: HnswParams,
   ) {}
@@ -62,45 +106,55 @@ export class HnswIndex implements VectorIndex {
   static create(dim: number, params: Partial<HnswParams> = {}, capacity = 1024): HnswIndex {
     const p = { ...DEFAULT_HNSW_PARAMS, ...params };
     checkParams(p);
-    const hnsw = new HierarchicalNSW('l2', dim);
-    hnsw.initIndex(Math.max(16, capacity), p.M, p.efConstruction, p.seed);
-    return new HnswIndex(hnsw, dim, p);
+    return new HnswIndex(Graph.create(dim, p, capacity), dim, p);
   }
 
   /**
    * Reads an index file written by `save`. `categories` (label → category,
-   * from the catalog) restores the filter data; labels in the file but absent
-   * from `categories` are soft-deleted, so pass the catalog's current items.
-   * Verify the file's checksum first: hnswlib does not validate its input.
+   * from the catalog) is the truth: labels in the file but absent from it are
+   * soft-deleted, and an item whose category changed since the build moves
+   * to its new category's graph. Verify the file's checksum first (the
+   * build's manifest): hnswlib does not validate its input.
    */
   static load(path: string, dim: number, categories: Map<number, string>, params: Partial<HnswParams> = {}) {
     const p = { ...DEFAULT_HNSW_PARAMS, ...params };
     checkParams(p);
-    const fileDim = dimensionOfFile(path);
-    if (fileDim !== dim)
-      throw new DataFileError(`index file ${path} has dimension ${fileDim}, expected ${dim}`);
-    const hnsw = new HierarchicalNSW('l2', dim);
-    try {
-      hnsw.readIndexSync(path);
-    } catch (err) {
-      throw new DataFileError(
-        `cannot read index file ${path}: ${(err as Error).message}`,
-        'INDEX_FILE_CORRUPT',
-      );
-    }
-    const index = new HnswIndex(hnsw, dim, p);
-    const stale: number[] = [];
-    for (const label of hnsw.getIdsList()) {
-      const category = categories.get(label);
-      if (category === undefined) stale.push(label);
-      else index.track(label, category, Float32Array.from(hnsw.getPoint(label)));
-    }
-    for (const label of stale) {
+    let all: Graph | null = null;
+    const parts = new Map<string, Graph>();
+    readIndexFile(path, dim, (tmpPath, entry) => {
+      const hnsw = new HierarchicalNSW('l2', dim);
       try {
-        hnsw.markDelete(label);
-      } catch {
-        // Already marked deleted inside the file: nothing to do.
+        hnsw.readIndexSync(tmpPath);
+      } catch (err) {
+        throw new DataFileError(
+          `cannot read index file ${path}: ${(err as Error).message}`,
+          'INDEX_FILE_CORRUPT',
+        );
       }
+      const graph = new Graph(hnsw);
+      if (entry.category === null) all = graph;
+      else parts.set(entry.category, graph);
+    });
+    if (!all) throw new DataFileError(`index file ${path} has no whole-catalog graph`, 'INDEX_FILE_CORRUPT');
+    const index = new HnswIndex(all, dim, p);
+    const main: Graph = all;
+    for (const label of main.hnsw.getIdsList()) {
+      if (categories.has(label)) main.live.add(label);
+      else softDelete(main.hnsw, label);
+    }
+    for (const [category, graph] of parts) {
+      index.parts.set(category, graph);
+      for (const label of graph.hnsw.getIdsList()) {
+        if (categories.get(label) === category && main.live.has(label)) {
+          graph.live.add(label);
+          index.categoryOf.set(label, category);
+        } else softDelete(graph.hnsw, label);
+      }
+    }
+    // Live items missing from their category's graph (category changed after the build).
+    for (const label of main.live) {
+      if (!index.categoryOf.has(label))
+        index.placeInCategory(label, categories.get(label)!, main.hnsw.getPoint(label));
     }
     return index;
   }
@@ -119,15 +173,6 @@ export class HnswIndex implements VectorIndex {
     this.params.efSearch = ef;
   }
 
-  /** Points stored in the native index, deleted ones included (what capacity is measured against). */
-  get storedCount(): number {
-    return this.hnsw.getCurrentCount();
-  }
-
-  get capacity(): number {
-    return this.hnsw.getMaxElements();
-  }
-
   add(label: number, vector: Vector, category: string): void {
     checkLabel(label);
     if (vector.length !== this.dim) {
@@ -136,21 +181,19 @@ export class HnswIndex implements VectorIndex {
         'INVALID_VECTOR',
       );
     }
-    const known = this.hnsw.getCurrentCount();
-    if (!this.categoryOf.has(label) && known >= this.hnsw.getMaxElements()) {
-      // resizeIndex reallocates the whole graph: grow geometrically so live adds stay amortised O(1).
-      this.hnsw.resizeIndex(Math.ceil(this.hnsw.getMaxElements() * 1.5) + 16);
-    }
-    // An existing label (live or soft-deleted) is updated in place and undeleted by hnswlib.
-    this.hnsw.addPoint(Array.from(vector), label);
-    this.untrack(label);
-    this.track(label, category, Float32Array.from(vector));
+    const point = Array.from(vector);
+    this.all.add(label, point);
+    const old = this.categoryOf.get(label);
+    if (old !== undefined && old !== category) this.parts.get(old)?.remove(label);
+    this.placeInCategory(label, category, point);
   }
 
   remove(label: number): boolean {
-    if (!this.categoryOf.has(label)) return false;
-    this.hnsw.markDelete(label);
-    this.untrack(label);
+    const category = this.categoryOf.get(label);
+    if (category === undefined) return false;
+    this.all.remove(label);
+    this.parts.get(category)?.remove(label);
+    this.categoryOf.delete(label);
     return true;
   }
 
@@ -162,143 +205,72 @@ export class HnswIndex implements VectorIndex {
     return [...this.categoryOf.keys()];
   }
 
-  /** The vector of a live label, or null. */
-  getVector(label: number): Float32Array | null {
-    return this.vectorOf.get(label) ?? null;
+  /** The stored (float32) vector of a live label, or null. */
+  getVector(label: number): number[] | null {
+    return this.categoryOf.has(label) ? this.all.hnsw.getPoint(label) : null;
   }
 
+  /** Live items per category. */
   categories(): Map<string, number> {
-    return new Map([...this.labelsByCategory].map(([c, set]) => [c, set.size]));
+    return new Map([...this.parts].filter(([, g]) => g.live.size > 0).map(([c, g]) => [c, g.live.size]));
   }
 
   search(vector: Vector, k: number, filter?: SearchFilter): SearchHit[] {
     checkQuery(vector, this.dim, k);
     const allowed = categorySet(filter?.categories);
     const query = Array.from(vector);
-    if (!allowed) return this.searchGraph(query, Math.min(k, this.size));
-    let matching = 0;
-    for (const c of allowed) matching += this.labelsByCategory.get(c)?.size ?? 0;
-    if (matching === 0) return [];
-    const want = Math.min(k, matching);
-    if (matching > EXACT_FILTER_MAX_ITEMS) {
-      const fetch = Math.min(
-        this.hnsw.getCurrentCount(),
-        Math.ceil(want * (this.size / matching) * OVERFETCH_SLACK),
-      );
-      if (fetch <= OVERFETCH_MAX) {
-        this.setEf(Math.max(this.params.efSearch, fetch));
-        const r = this.hnsw.searchKnn(query, fetch);
-        const hits: SearchHit[] = [];
-        for (let i = 0; i < r.neighbors.length && hits.length < want; i++) {
-          const label = r.neighbors[i];
-          if (allowed.has(this.categoryOf.get(label) ?? ''))
-            hits.push({ label, distance: Math.sqrt(r.distances[i]) });
-        }
-        if (hits.length === want) return hits;
-      }
+    if (!allowed) return this.all.search(query, k, this.params.efSearch);
+    const hits: SearchHit[] = [];
+    for (const c of allowed) {
+      const part = this.parts.get(c);
+      if (part) hits.push(...part.search(query, k, this.params.efSearch));
     }
-    return this.scanCategories(query, want, allowed);
+    if (allowed.size === 1) return hits;
+    return hits.sort((a, b) => a.distance - b.distance || a.label - b.label).slice(0, k);
   }
 
   /**
-   * hnswlib-node's own filter callback, exposed only so bench/index.ts can
-   * measure it against the strategy `search` uses.
+   * hnswlib-node's own filter callback on the whole-catalog graph, exposed
+   * only so bench/index.ts can measure it against the per-category graphs.
    */
   searchWithCallback(vector: Vector, k: number, allow: (label: number) => boolean): SearchHit[] {
     checkQuery(vector, this.dim, k);
-    this.setEf(Math.max(this.params.efSearch, k));
-    const r = this.hnsw.searchKnn(Array.from(vector), Math.min(k, this.hnsw.getCurrentCount()), allow);
+    this.all.setEf(Math.max(this.params.efSearch, k));
+    const r = this.all.hnsw.searchKnn(
+      Array.from(vector),
+      Math.min(k, this.all.hnsw.getCurrentCount()),
+      allow,
+    );
     return r.neighbors.map((label, i) => ({ label, distance: Math.sqrt(r.distances[i]) }));
   }
 
   save(path: string): void {
-    this.hnsw.writeIndexSync(path);
+    writeIndexFile(path, this.dim, [
+      { category: null, save: (p) => this.all.hnsw.writeIndexSync(p) },
+      ...[...this.parts].map(([category, g]) => ({
+        category,
+        save: (p: string) => g.hnsw.writeIndexSync(p),
+      })),
+    ]);
   }
 
-  /**
-   * Graph search that retries with a larger ef until `want` hits are found:
-   * hnswlib silently returns fewer than k when soft-deleted nodes thin out
-   * the candidates.
-   */
-  private searchGraph(query: number[], want: number): SearchHit[] {
-    if (want <= 0) return [];
-    const stored = this.hnsw.getCurrentCount();
-    let ef = Math.max(this.params.efSearch, want);
-    for (;;) {
-      this.setEf(ef);
-      const r = this.hnsw.searchKnn(query, want);
-      if (r.neighbors.length >= want || ef >= stored) {
-        return r.neighbors.map((label, i) => ({ label, distance: Math.sqrt(r.distances[i]) }));
-      }
-      ef = Math.min(ef * 2, stored);
+  private placeInCategory(label: number, category: string, point: number[]): void {
+    let part = this.parts.get(category);
+    if (!part) {
+      part = Graph.create(this.dim, this.params, 64);
+      this.parts.set(category, part);
     }
-  }
-
-  /** Exact search over the items of the allowed categories. */
-  private scanCategories(query: number[], k: number, allowed: Set<string>): SearchHit[] {
-    const top = new TopK(k);
-    const dim = this.dim;
-    for (const c of allowed) {
-      for (const label of this.labelsByCategory.get(c) ?? []) {
-        const v = this.vectorOf.get(label)!;
-        const bound = top.bound;
-        let sum = 0;
-        for (let j = 0; j < dim && sum <= bound; j++) {
-          const d = v[j] - query[j];
-          sum += d * d;
-        }
-        if (sum <= bound) top.push(sum, label);
-      }
-    }
-    return top.labels.map((label, i) => ({ label, distance: Math.sqrt(top.distances[i]) }));
-  }
-
-  private setEf(ef: number): void {
-    if (ef !== this.currentEf) {
-      this.hnsw.setEf(ef);
-      this.currentEf = ef;
-    }
-  }
-
-  private track(label: number, category: string, vector: Float32Array): void {
+    part.add(label, point);
     this.categoryOf.set(label, category);
-    this.vectorOf.set(label, vector);
-    let set = this.labelsByCategory.get(category);
-    if (!set) {
-      set = new Set();
-      this.labelsByCategory.set(category, set);
-    }
-    set.add(label);
-  }
-
-  private untrack(label: number): void {
-    const old = this.categoryOf.get(label);
-    if (old === undefined) return;
-    this.categoryOf.delete(label);
-    this.vectorOf.delete(label);
-    const set = this.labelsByCategory.get(old)!;
-    set.delete(label);
-    if (set.size === 0) this.labelsByCategory.delete(old);
   }
 }
 
-/**
- * hnswlib's file does not record the dimension it was built with, and reads
- * any file with whatever dimension it is told: derive it from the header
- * (six little-endian size_t fields; the vector sits between offsetData and
- * labelOffset as dim float32s) so a mismatch is refused instead of misread.
- */
-function dimensionOfFile(path: string): number {
-  const header = Buffer.alloc(48);
-  const fd = openSync(path, 'r');
+function softDelete(hnsw: Hnsw, label: number): void {
   try {
-    if (readSync(fd, header, 0, 48, 0) < 48) throw new DataFileError(`index file ${path} is truncated`);
-  } finally {
-    closeSync(fd);
+    hnsw.markDelete(label);
+  } catch {
+    // Already marked deleted inside the file.
   }
-  const labelOffset = Number(header.readBigUInt64LE(32));
-  const offsetData = Number(header.readBigUInt64LE(40));
-  return (labelOffset - offsetData) / Float32Array.BYTES_PER_ELEMENT;
 }
 
 function checkParams(p: HnswParams): void {
