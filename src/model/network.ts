@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.ts';
+import { FastBatchNorm } from './batchNorm.ts';
 
 export type Arch = 'seed' | 'improved';
 export type Head = 'embedding' | 'softmax';
@@ -58,7 +59,7 @@ function improvedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTens
         name: `conv${block}`,
       })
       .apply(input) as SymbolicTensor;
-    const b = tfl.layers.batchNormalization({ name: `bn${block}` }).apply(c) as SymbolicTensor;
+    const b = new FastBatchNorm({ name: `bn${block}` }).apply(c) as SymbolicTensor;
     return tfl.layers.reLU({ name: `relu${block}` }).apply(b) as SymbolicTensor;
   };
   let h = convBnRelu(x, 32, 1);
