@@ -45,7 +45,10 @@ export function loadNewestGoodIndex(
         throw new Error(`manifest of build ${build.id} does not match the catalog's record`);
       }
       const index = readIndexFile(dataDir, manifest, categories);
+      // HnswIndex.load already dropped the labels whose items are gone: count them as removed.
+      const droppedOnLoad = manifest.itemCount - index.size;
       const reconcile = reconcileIndex(index, store, build.modelVersion, categories);
+      reconcile.removed += droppedOnLoad;
       log.info(
         { buildId: build.id, modelVersion: build.modelVersion, items: index.size, ...reconcile },
         'index loaded',
