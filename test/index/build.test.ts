@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
 import { openCatalog, type SqliteCatalogStore } from '../../src/catalog/sqliteStore.ts';
@@ -250,6 +252,41 @@ describe('rebuildIndex', () => {
     expect(failed).toMatchObject({ status: 'failed', modelVersion: 'broken@1', error: 'out of memory' });
     expect(store.latestCompleteBuild()!.id).toBe(previous.build.id);
     expect(loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!.build.id).toBe(previous.build.id);
+  });
+
+  it('killed half-way (SIGKILL), leaves the old index serving and the build recorded as failed', async () => {
+    const previous = await build();
+    const src = (p: string) => fileURLToPath(new URL(`../../src/${p}`, import.meta.url));
+    // A separate process rebuilding with another model, killed while it builds the graph.
+    const script = `
+      import { openCatalog } from '${src('catalog/sqliteStore.ts')}';
+      import { RandomProjectionEmbedder } from '${src('index/projectionEmbedder.ts')}';
+      import { rebuildIndex } from '${src('index/rebuild.ts')}';
+      const store = openCatalog(${JSON.stringify(join(dataDir, 'catalog.sqlite'))});
+      await rebuildIndex({
+        store, dataDir: ${JSON.stringify(dataDir)}, embedder: new RandomProjectionEmbedder(64, 1),
+        modelDir: 'next', loadEmbedder: async () => new RandomProjectionEmbedder(64, 3),
+        onProgress: (p) => { if (p.phase === 'building') { console.log('BUILDING'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000); } },
+      });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_c, signal) => resolve(signal)),
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('BUILDING')) child.kill('SIGKILL');
+    });
+    expect(await exited).toBe('SIGKILL');
+    const [killed] = store.listBuilds(1);
+    expect(killed).toMatchObject({ status: 'building', modelVersion: 'random-projection-64@seed3' });
+
+    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!;
+    expect(loaded.build.id).toBe(previous.build.id);
+    expect(loaded.index.size).toBe(store.countItems());
+    expect(store.getBuild(killed.id)).toMatchObject({ status: 'failed' });
+    expect(store.latestCompleteBuild()!.id).toBe(previous.build.id);
   });
 
   it('keeps only the newest index files', async () => {
