@@ -48,22 +48,31 @@ function conv2DBackpropFilter(args: {
     xc = backend.makeOutput([g.inC, g.batch * g.inH * g.inW], 'float32');
     lk.transpose(ptr(backend, x), ptr(backend, xc), g.batch * g.inH * g.inW, g.inC);
   }
-  lk.im2colT(
-    ptr(backend, xc),
-    ptr(backend, patchesT),
-    g.batch,
-    g.inH,
-    g.inW,
-    g.inC,
-    g.outH,
-    g.outW,
-    g.kH,
-    g.kW,
-    g.strideH,
-    g.strideW,
-    g.padTop,
-    g.padLeft,
-  );
+  const rowBytes = m * 4;
+  for (let i = 0; i < g.kH; i++) {
+    for (let j = 0; j < g.kW; j++) {
+      const dj = j - g.padLeft;
+      // Output columns whose input column is inside the image.
+      const lo = Math.min(g.outW, Math.max(0, Math.ceil(-dj / g.strideW)));
+      const hi = Math.max(lo, Math.min(g.outW, Math.floor((g.inW - 1 - dj) / g.strideW) + 1));
+      const tapRows = ptr(backend, patchesT) + (i * g.kW + j) * g.inC * rowBytes;
+      lk.im2colTap(
+        ptr(backend, xc),
+        tapRows,
+        g.inC * g.batch,
+        g.inH,
+        g.inW,
+        g.outH,
+        g.outW,
+        g.strideH,
+        g.strideW,
+        i - g.padTop,
+        dj,
+        lo,
+        hi,
+      );
+    }
+  }
   if (xc !== x) free(backend, xc);
   const b = reshape(backend, dy, [1, m, g.outC]);
   const prod = runWasm(backend, 'BatchMatMul', { a: patchesT, b }, { transposeA: false, transposeB: false });

@@ -26,108 +26,67 @@
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $l))))
 
-  ;; out[(b·OH + y)·OW + x, (i·KW + j)·C + c] = x[b, y·sH + i − pT, x·sW + j − pL, c], 0 outside.
-  (func (export "im2col")
-    (param $x i32) (param $out i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
-    (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32)
-    (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (local $b i32) (local $y i32) (local $xo i32) (local $i i32) (local $j i32)
-    (local $ih i32) (local $iw i32) (local $rowBytes i32) (local $imgBase i32)
-    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
-    (local.set $b (i32.const 0))
-    (block $bd (loop $bl
-      (br_if $bd (i32.ge_u (local.get $b) (local.get $n)))
-      (local.set $imgBase (i32.add (local.get $x)
-        (i32.mul (i32.mul (local.get $b) (i32.mul (local.get $h) (local.get $w))) (local.get $rowBytes))))
+  ;; Zeroes n floats; the runs are short (image borders), where memory.fill's call costs more.
+  (func $zero (param $dst i32) (param $n i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (f32.store (local.get $dst) (f32.const 0))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l))))
+
+  ;; One filter tap (i, j) of the transposed im2col, from channel-major input xc [images = C·N, H, W]:
+;; out[img, y, x] = xc[img, y·sH + di, x·sW + dj] with di = i − pT, dj = j − pL, 0 outside the image.
+;; Columns x in [lo, hi) are the ones inside (the caller computes them once per tap).
+(func (export "im2colTap")
+    (param $xc i32) (param $out i32) (param $images i32) (param $h i32) (param $w i32)
+    (param $oh i32) (param $ow i32) (param $sh i32) (param $sw i32) (param $di i32) (param $dj i32)
+    (param $lo i32) (param $hi i32)
+    (local $img i32) (local $y i32) (local $ih i32) (local $src i32) (local $dst i32) (local $end i32)
+    (local $imgBytes i32) (local $rowBytes i32) (local $owBytes i32) (local $stepBytes i32)
+    (local.set $rowBytes (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $imgBytes (i32.mul (local.get $h) (local.get $rowBytes)))
+    (local.set $owBytes (i32.shl (local.get $ow) (i32.const 2)))
+    (local.set $stepBytes (i32.shl (local.get $sw) (i32.const 2)))
+    (local.set $img (i32.const 0))
+    (block $imd (loop $iml
+      (br_if $imd (i32.ge_u (local.get $img) (local.get $images)))
       (local.set $y (i32.const 0))
       (block $yd (loop $yl
         (br_if $yd (i32.ge_u (local.get $y) (local.get $oh)))
-        (local.set $xo (i32.const 0))
-        (block $xd (loop $xl
-          (br_if $xd (i32.ge_u (local.get $xo) (local.get $ow)))
-          (local.set $i (i32.const 0))
-          (block $id (loop $il
-            (br_if $id (i32.ge_u (local.get $i) (local.get $kh)))
-            (local.set $ih (i32.sub (i32.add (i32.mul (local.get $y) (local.get $sh)) (local.get $i)) (local.get $pt)))
-            (local.set $j (i32.const 0))
-            (block $jd (loop $jl
-              (br_if $jd (i32.ge_u (local.get $j) (local.get $kw)))
-              (local.set $iw (i32.sub (i32.add (i32.mul (local.get $xo) (local.get $sw)) (local.get $j)) (local.get $pl)))
-              (if (i32.and (i32.lt_u (local.get $ih) (local.get $h)) (i32.lt_u (local.get $iw) (local.get $w)))
-                (then
-                  (call $copy (local.get $out)
-                    (i32.add (local.get $imgBase)
-                      (i32.mul (i32.add (i32.mul (local.get $ih) (local.get $w)) (local.get $iw)) (local.get $rowBytes)))
-                    (local.get $c)))
-                (else (memory.fill (local.get $out) (i32.const 0) (local.get $rowBytes))))
-              (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
-              (local.set $j (i32.add (local.get $j) (i32.const 1)))
-              (br $jl)))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $il)))
-          (local.set $xo (i32.add (local.get $xo) (i32.const 1)))
-          (br $xl)))
+        (local.set $ih (i32.add (i32.mul (local.get $y) (local.get $sh)) (local.get $di)))
+        (if (i32.ge_u (local.get $ih) (local.get $h))
+          (then (call $zero (local.get $out) (local.get $ow)))
+          (else
+            (call $zero (local.get $out) (local.get $lo))
+            (local.set $src (i32.add
+              (i32.add (i32.mul (local.get $img) (local.get $imgBytes)) (i32.mul (local.get $ih) (local.get $rowBytes)))
+              (i32.add (local.get $xc)
+                (i32.shl (i32.add (i32.mul (local.get $lo) (local.get $sw)) (local.get $dj)) (i32.const 2)))))
+            (local.set $dst (i32.add (local.get $out) (i32.shl (local.get $lo) (i32.const 2))))
+            (local.set $end (i32.add (local.get $out) (i32.shl (local.get $hi) (i32.const 2))))
+            (if (i32.eq (local.get $sw) (i32.const 1))
+              (then
+                ;; Contiguous run: 4 floats at a time while a whole vector fits.
+                (block $vd (loop $vl
+                  (br_if $vd (i32.gt_u (i32.add (local.get $dst) (i32.const 16)) (local.get $end)))
+                  (v128.store (local.get $dst) (v128.load (local.get $src)))
+                  (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+                  (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                  (br $vl)))))
+            (block $sd (loop $sl
+              (br_if $sd (i32.ge_u (local.get $dst) (local.get $end)))
+              (f32.store (local.get $dst) (f32.load (local.get $src)))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+              (local.set $src (i32.add (local.get $src) (local.get $stepBytes)))
+              (br $sl)))
+            (call $zero (local.get $end) (i32.sub (local.get $ow) (local.get $hi)))))
+        (local.set $out (i32.add (local.get $out) (local.get $owBytes)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $yl)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $bl))))
-
-  ;; The transposed im2col from channel-major input xc [C, N, H, W]:
-;; out[(i·KW + j)·C + c, (b·OH + y)·OW + x] = xc[c, b, y·sH + i − pT, x·sW + j − pL], 0 outside.
-(func (export "im2colT")
-    (param $xc i32) (param $out i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
-    (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32)
-    (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (local $i i32) (local $j i32) (local $ci i32) (local $b i32) (local $y i32) (local $xo i32)
-    (local $ih i32) (local $iw i32) (local $row i32) (local $imgBytes i32) (local $rowBytes i32)
-    (local.set $rowBytes (i32.shl (local.get $w) (i32.const 2)))
-    (local.set $imgBytes (i32.mul (local.get $h) (local.get $rowBytes)))
-    (local.set $i (i32.const 0))
-    (block $id (loop $il
-      (br_if $id (i32.ge_u (local.get $i) (local.get $kh)))
-      (local.set $j (i32.const 0))
-      (block $jd (loop $jl
-        (br_if $jd (i32.ge_u (local.get $j) (local.get $kw)))
-        (local.set $ci (i32.const 0))
-        (block $cd (loop $cl
-          (br_if $cd (i32.ge_u (local.get $ci) (local.get $c)))
-          (local.set $b (i32.const 0))
-          (block $bd (loop $bl
-            (br_if $bd (i32.ge_u (local.get $b) (local.get $n)))
-            (local.set $y (i32.const 0))
-            (block $yd (loop $yl
-              (br_if $yd (i32.ge_u (local.get $y) (local.get $oh)))
-              (local.set $ih (i32.sub (i32.add (i32.mul (local.get $y) (local.get $sh)) (local.get $i)) (local.get $pt)))
-              (if (i32.ge_u (local.get $ih) (local.get $h))
-                (then
-                  (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $ow) (i32.const 2)))
-                  (local.set $out (i32.add (local.get $out) (i32.shl (local.get $ow) (i32.const 2)))))
-                (else
-                  (local.set $row (i32.add (local.get $xc)
-                    (i32.add (i32.mul (i32.add (i32.mul (local.get $ci) (local.get $n)) (local.get $b)) (local.get $imgBytes))
-                      (i32.mul (local.get $ih) (local.get $rowBytes)))))
-                  (local.set $iw (i32.sub (local.get $j) (local.get $pl)))
-                  (local.set $xo (i32.const 0))
-                  (block $xd (loop $xl
-                    (br_if $xd (i32.ge_u (local.get $xo) (local.get $ow)))
-                    (f32.store (local.get $out)
-                      (if (result f32) (i32.lt_u (local.get $iw) (local.get $w))
-                        (then (f32.load (i32.add (local.get $row) (i32.shl (local.get $iw) (i32.const 2)))))
-                        (else (f32.const 0))))
-                    (local.set $out (i32.add (local.get $out) (i32.const 4)))
-                    (local.set $iw (i32.add (local.get $iw) (local.get $sw)))
-                    (local.set $xo (i32.add (local.get $xo) (i32.const 1)))
-                    (br $xl)))))
-              (local.set $y (i32.add (local.get $y) (i32.const 1)))
-              (br $yl)))
-            (local.set $b (i32.add (local.get $b) (i32.const 1)))
-            (br $bl)))
-          (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
-          (br $cl)))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $jl)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $il))))
+      (local.set $img (i32.add (local.get $img) (i32.const 1)))
+      (br $iml))))
 
 ;; dst[j, i] = src[i, j] for a rows×cols matrix, in 4x4 blocks where possible.
   (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)

@@ -4,37 +4,20 @@ import { LAYOUT_WASM_BASE64 } from './layoutWasm.ts';
 
 /** The exports of layout.wat; pointers are byte offsets into the backend's heap. */
 export interface LayoutKernels {
-  im2col(
-    x: number,
-    out: number,
-    n: number,
-    h: number,
-    w: number,
-    c: number,
-    oh: number,
-    ow: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    pt: number,
-    pl: number,
-  ): void;
-  im2colT(
+  im2colTap(
     xc: number,
     out: number,
-    n: number,
+    images: number,
     h: number,
     w: number,
-    c: number,
     oh: number,
     ow: number,
-    kh: number,
-    kw: number,
     sh: number,
     sw: number,
-    pt: number,
-    pl: number,
+    di: number,
+    dj: number,
+    lo: number,
+    hi: number,
   ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   scatterPhase(
