@@ -1,6 +1,7 @@
 import type { CatalogStore } from '../catalog/store.ts';
 import { createLogger } from '../log.ts';
 import { type LoadedIndex, readIndexFile, readManifest } from './buildIndex.ts';
+import type { HnswParams } from './hnswIndex.ts';
 import type { VectorIndex } from './vectorIndex.ts';
 
 const log = createLogger('index');
@@ -45,6 +46,7 @@ export function loadNewestGoodIndex(
         throw new Error(`manifest of build ${build.id} does not match the catalog's record`);
       }
       const index = readIndexFile(dataDir, manifest, categories);
+      if (overrides.efSearch !== undefined) index.setEfSearch(overrides.efSearch);
       // HnswIndex.load already dropped the labels whose items are gone: count them as removed.
       const droppedOnLoad = manifest.itemCount - index.size;
       const reconcile = reconcileIndex(index, store, build.modelVersion, categories);

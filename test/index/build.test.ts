@@ -98,8 +98,9 @@ describe('loadNewestGoodIndex', () => {
   it('loads the newest good build', async () => {
     await build();
     const newest = await build();
-    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!;
+    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion, { efSearch: 77 })!;
     expect(loaded.build.id).toBe(newest.build.id);
+    expect(loaded.index.efSearch).toBe(77);
     expect(loaded.index.size).toBe(ITEMS);
     expect(loaded.refused).toEqual([]);
     expect(loadNewestGoodIndex(dataDir, store, 'other-model')).toBeNull();
