@@ -33,6 +33,8 @@ export function loadNewestGoodIndex(
   dataDir: string,
   store: CatalogStore,
   modelVersion?: string,
+  /** Query-time overrides (efSearch) of the parameters recorded in the manifest. */
+  overrides: Pick<Partial<HnswParams>, 'efSearch'> = {},
 ): LoadResult | null {
   const interrupted = store.failUnfinishedBuilds();
   if (interrupted > 0)
