@@ -84,18 +84,70 @@ const greaterWithoutGradient = tf.customGrad((a, b) => ({
   gradFunc: () => [tf.zerosLike(a as tf.Tensor), tf.zerosLike(b as tf.Tensor)],
 })) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
-const countAboveZero = withoutGradient((t) => tf.sum(tf.cast(tf.greater(t, 1e-16), 'float32')));
+/** Marks an invalid pair in the masked distance matrices below; no real distance comes near it. */
+const INVALID = 1e9;
 
 /**
- * [B,B,B] hinge terms relu(d(a,p) - d(a,n) + margin) for valid triplets, 0 elsewhere.
- * Invalid (a,p) get d = -1e9 and invalid (a,n) get d = +1e9, so the hinge itself zeroes them:
- * no [B,B,B] mask is materialised, and valid entries never touch the large constant.
+ * Σ and count of the positive hinges h(a,p,n) = relu(d(a,p) + margin - d(a,n)) over valid triplets,
+ * and their derivative counts, in plain JS over the valid triplets only: with P x K batches those
+ * are about a tenth of the B³ cube that a tensor formulation must sweep several times.
+ * `apm` = d(a,p) + margin, or -INVALID for a non-positive pair; `an` = d(a,n), or +INVALID.
  */
-function tripletHinges(d: tf.Tensor2D, masks: TripletMasks, margin: number): tf.Tensor3D {
+function hingeStats(apm: Float32Array, an: Float32Array, n: number) {
+  const perAP = new Float32Array(n * n); // [a,p]: how many n make (a,p,n) positive
+  const perAN = new Float32Array(n * n); // [a,n]: how many p make (a,p,n) positive
+  let sum = 0;
+  let count = 0;
+  const negatives = new Int32Array(n);
+  for (let a = 0; a < n; a++) {
+    const row = a * n;
+    let negCount = 0;
+    for (let k = 0; k < n; k++) if (an[row + k] < INVALID / 2) negatives[negCount++] = k;
+    for (let p = 0; p < n; p++) {
+      const dp = apm[row + p];
+      if (dp < -INVALID / 2) continue;
+      let c = 0;
+      for (let i = 0; i < negCount; i++) {
+        const k = negatives[i];
+        const h = dp - an[row + k];
+        if (h > 1e-16) {
+          sum += h;
+          c++;
+          perAN[row + k]++;
+        }
+      }
+      perAP[row + p] = c;
+      count += c;
+    }
+  }
+  return { sum, count, perAP, perAN };
+}
+
+/**
+ * [Σ hinges, #positive hinges] with a written-out gradient: ∂Σ/∂d(a,p) = #positive over n,
+ * ∂Σ/∂d(a,n) = −#positive over p; the count has none.
+ */
+function hingeSumAndCount(d: tf.Tensor2D, masks: TripletMasks, margin: number): tf.Tensor1D {
   const n = d.shape[0];
-  const ap = tf.sub(tf.mul(d, masks.positive), tf.mul(tf.sub(1, masks.positive), 1e9));
-  const an = tf.add(tf.mul(d, masks.negative), tf.mul(tf.sub(1, masks.negative), 1e9));
-  return tf.relu(tf.add(tf.sub(tf.reshape(ap, [n, n, 1]), tf.reshape(an, [n, 1, n])), margin)) as tf.Tensor3D;
+  const apm = tf.add(tf.sub(tf.mul(d, masks.positive), tf.mul(tf.sub(1, masks.positive), INVALID)), margin);
+  const an = tf.add(tf.mul(d, masks.negative), tf.mul(tf.sub(1, masks.negative), INVALID));
+  const op = tf.customGrad((apIn, anIn, save) => {
+    const stats = hingeStats(
+      (apIn as tf.Tensor).dataSync() as Float32Array,
+      (anIn as tf.Tensor).dataSync() as Float32Array,
+      n,
+    );
+    (save as tf.GradSaveFunc)([tf.tensor2d(stats.perAP, [n, n]), tf.tensor2d(stats.perAN, [n, n])]);
+    return {
+      value: tf.tensor1d([stats.sum, stats.count]),
+      gradFunc: (dy, saved) => {
+        const [perAP, perAN] = saved;
+        const dSum = tf.slice(dy as tf.Tensor, [0], [1]);
+        return [tf.mul(perAP, dSum), tf.neg(tf.mul(perAN, dSum))];
+      },
+    };
+  });
+  return op(apm, an) as tf.Tensor1D;
 }
 
 /** Number of valid triplets (a, p, n): Σ_a #positives(a) · #negatives(a). Label-only, no gradient. */
@@ -119,9 +171,10 @@ export function batchAllTripletLoss(
   const margin = opts.margin ?? DEFAULT_MARGIN;
   return tf.tidy(() => {
     const masks = tripletMasks(labels);
-    const hinges = tripletHinges(pairwiseDistances(emb, opts.squared), masks, margin);
-    const numPositive = countAboveZero(hinges) as tf.Scalar;
-    const loss = tf.div(tf.sum(hinges), tf.add(numPositive, 1e-16)) as tf.Scalar;
+    const [sum, numPositive] = tf.unstack(
+      hingeSumAndCount(pairwiseDistances(emb, opts.squared), masks, margin),
+    );
+    const loss = tf.div(sum, tf.add(numPositive, 1e-16)) as tf.Scalar;
     const fractionPositive = tf.div(numPositive, tf.add(validTripletCount(masks), 1e-16)) as tf.Scalar;
     return { loss, fractionPositive };
   });
@@ -141,7 +194,12 @@ export function hardestDistances(
   });
 }
 
-/** Batch-hard triplet loss: mean over anchors of relu(hardest positive - hardest negative + margin). */
+/**
+ * Batch-hard triplet loss: mean over anchors of relu(hardest positive - hardest negative + margin).
+ * The arg-max/arg-min selection runs in plain JS on the [B,B] distances and the gradient is written
+ * out (±1/B at the two selected entries of each active anchor): tfjs' max/min gradients cost a
+ * dozen tensor passes and, on ties, send the gradient to every tied entry.
+ */
 export function batchHardTripletLoss(
   labels: tf.Tensor1D,
   emb: tf.Tensor2D,
@@ -149,12 +207,42 @@ export function batchHardTripletLoss(
 ): tf.Scalar {
   const margin = opts.margin ?? DEFAULT_MARGIN;
   return tf.tidy(() => {
-    const masks = tripletMasks(labels);
-    const { hardestPositive, hardestNegative } = hardestDistances(
-      pairwiseDistances(emb, opts.squared),
-      masks,
-    );
-    return tf.mean(tf.relu(tf.add(tf.sub(hardestPositive, hardestNegative), margin))) as tf.Scalar;
+    const n = labels.shape[0];
+    const lab = labels.dataSync();
+    const op = tf.customGrad((dIn, save) => {
+      const d = (dIn as tf.Tensor).dataSync();
+      const grad = new Float32Array(n * n);
+      let sum = 0;
+      for (let a = 0; a < n; a++) {
+        let hp = 0;
+        let hpAt = -1;
+        let hn = Number.POSITIVE_INFINITY;
+        let hnAt = -1;
+        for (let j = 0; j < n; j++) {
+          const v = d[a * n + j];
+          if (lab[j] === lab[a]) {
+            if (j !== a && v > hp) {
+              hp = v;
+              hpAt = j;
+            }
+          } else if (v < hn) {
+            hn = v;
+            hnAt = j;
+          }
+        }
+        const hinge = hp - hn + margin;
+        if (hnAt < 0 || hinge <= 0) continue;
+        sum += hinge;
+        if (hpAt >= 0) grad[a * n + hpAt] += 1 / n;
+        grad[a * n + hnAt] -= 1 / n;
+      }
+      (save as tf.GradSaveFunc)([tf.tensor2d(grad, [n, n])]);
+      return {
+        value: tf.scalar(sum / n),
+        gradFunc: (dy, saved) => tf.mul(saved[0], dy as tf.Tensor),
+      };
+    });
+    return op(pairwiseDistances(emb, opts.squared)) as tf.Scalar;
   });
 }
 
