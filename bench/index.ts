@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import hnswlib from 'hnswlib-node';
 import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SIZE } from '../src/data/classes.ts';
 import { loadFashionMnist } from '../src/data/fashionMnist.ts';
 import { createRng } from '../src/data/random.ts';
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
 
   const filtered = await benchFilters({ hnsw, exact, queries, queryItems, labels, vectors, dim, n, params });
 
-  const sweep = args.sweep ? benchBuildParams(vectors, dim, n, queries, truth, categoryOf) : undefined;
+  const sweep = args.sweep ? benchBuildParams(vectors, dim, n, queries, truth) : undefined;
 
   const atDefault = efSweep.find((e) => e.efSearch === params.efSearch);
   const out = {
@@ -330,15 +331,19 @@ function hnswIndexCallback(hnsw: HnswIndex, q: number[], allow: (label: number) 
   return hnsw.searchWithCallback(q, K, allow).map((h) => h.label);
 }
 
+/**
+ * M x efConstruction on the whole-catalog graph alone (raw hnswlib, no
+ * per-category graphs), to choose the defaults: build seconds vs recall/speed.
+ */
 function benchBuildParams(
   vectors: Float32Array,
   dim: number,
   n: number,
   queries: number[][],
   truth: SearchHit[][],
-  categoryOf: (i: number) => string,
 ) {
   const out = [];
+  const points = Array.from({ length: n }, (_, i) => Array.from(row(vectors, i, dim)));
   for (const [M, efConstruction] of [
     [12, 100],
     [16, 100],
@@ -346,16 +351,17 @@ function benchBuildParams(
     [24, 200],
   ]) {
     const t = performance.now();
-    const idx = HnswIndex.create(dim, { M, efConstruction }, n);
-    for (let i = 0; i < n; i++) idx.add(i, row(vectors, i, dim), categoryOf(i));
+    const graph = new hnswlib.HierarchicalNSW('l2', dim);
+    graph.initIndex(n, M, efConstruction, DEFAULT_HNSW_PARAMS.seed);
+    for (let i = 0; i < n; i++) graph.addPoint(points[i], i);
     const buildSeconds = (performance.now() - t) / 1000;
     const perEf = [20, 50, 100].map((ef) => {
-      idx.setEfSearch(ef);
-      const got = queries.map((q) => idx.search(q, K));
+      graph.setEf(ef);
+      const got = queries.map((q) => graph.searchKnn(q, K).neighbors);
       return {
         efSearch: ef,
         recallAt10: round(recall(got, truth)),
-        queriesPerSecond: Math.round(timeQueries(queries, (q) => idx.search(q, K))),
+        queriesPerSecond: Math.round(timeQueries(queries, (q) => graph.searchKnn(q, K))),
       };
     });
     progress(`M ${M} efC ${efConstruction}: build ${buildSeconds.toFixed(1)} s ${JSON.stringify(perEf)}`);
