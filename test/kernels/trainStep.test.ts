@@ -100,7 +100,7 @@ describe('a full training step agrees on the wasm and cpu backends', () => {
   it.each(cases)('%s network, %s loss, batch %i', (arch, loss, batch) => {
     const weights = initialWeights(arch, loss);
     const cpu = trainStep('cpu', arch, loss, weights, batch);
-    const tensorsBefore = (tf.setBackend('wasm'), tf.memory().numTensors);
+    const tensorsBefore = tf.memory().numTensors;
     const wasm = trainStep('wasm', arch, loss, weights, batch);
     tf.setBackend('wasm');
     expect(tf.memory().numTensors).toBe(tensorsBefore);
