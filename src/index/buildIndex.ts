@@ -38,8 +38,12 @@ export interface BuildIndexOptions {
   /** Continue a build already recorded (by `rebuildIndex`); otherwise a new one is recorded. */
   buildId?: number;
   onProgress?: (p: BuildProgress) => void;
-  /** Points added between yields to the event loop (hnswlib's addPoint is synchronous). */
-  chunkSize?: number;
+  /**
+   * Longest stretch of synchronous work (ms) between yields to the event loop:
+   * hnswlib's addPoint is synchronous, and a server keeps answering queries
+   * while it rebuilds.
+   */
+  sliceMs?: number;
 }
 
 export interface LoadedIndex {
@@ -72,7 +76,7 @@ const SELF_QUERIES = 20;
 export async function buildIndex(options: BuildIndexOptions): Promise<LoadedIndex> {
   const { store, dataDir, modelVersion } = options;
   const params: HnswParams = { ...DEFAULT_HNSW_PARAMS, ...options.params };
-  const chunkSize = options.chunkSize ?? 1000;
+  const sliceMs = options.sliceMs ?? 20;
   const build = options.buildId
     ? store.updateBuild(options.buildId, { params: JSON.stringify(params) })
     : store.recordBuild(modelVersion, JSON.stringify(params));
@@ -88,13 +92,15 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
     const started = performance.now();
     let index: HnswIndex | null = null;
     let done = 0;
+    let sliceStart = performance.now();
     for (const e of store.iterateEmbeddings(modelVersion)) {
       index ??= HnswIndex.create(e.vector.length, params, total);
       index.add(e.label, e.vector, e.category);
       done++;
-      if (done % chunkSize === 0) {
+      if (done % 16 === 0 && performance.now() - sliceStart >= sliceMs) {
         options.onProgress?.({ phase: 'building', done, total });
         await yieldToEventLoop();
+        sliceStart = performance.now();
       }
     }
     if (!index) throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);

@@ -56,7 +56,7 @@ describe('buildIndex', () => {
       dataDir,
       modelVersion: oldModel.modelVersion,
       params: PARAMS,
-      chunkSize: 100,
+      sliceMs: 1,
       onProgress: (p) => phases.add(p.phase),
     });
     expect([...phases]).toEqual(['building', 'verifying']);
