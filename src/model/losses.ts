@@ -70,20 +70,6 @@ export function tripletMasks(labels: tf.Tensor1D): TripletMasks {
   });
 }
 
-/** Runs `fn` on a value without recording it for backprop: its gradient is zero. */
-function withoutGradient(fn: (x: tf.Tensor) => tf.Tensor): (x: tf.Tensor) => tf.Tensor {
-  return tf.customGrad((x) => ({
-    value: fn(x as tf.Tensor),
-    gradFunc: () => tf.zerosLike(x as tf.Tensor),
-  })) as (x: tf.Tensor) => tf.Tensor;
-}
-
-/** (a > b) as float32 {0,1}, broadcasting; a comparison has no gradient, so none flows through it. */
-const greaterWithoutGradient = tf.customGrad((a, b) => ({
-  value: tf.cast(tf.greater(a as tf.Tensor, b as tf.Tensor), 'float32'),
-  gradFunc: () => [tf.zerosLike(a as tf.Tensor), tf.zerosLike(b as tf.Tensor)],
-})) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
 /** Marks an invalid pair in the masked distance matrices below; no real distance comes near it. */
 const INVALID = 1e9;
 
@@ -249,6 +235,7 @@ export function batchHardTripletLoss(
 /**
  * Semi-hard triplet loss (FaceNet; TF-Addons' definition): for each positive pair (a,p), the closest
  * negative farther than p; if none, the farthest negative. Mean of the hinge over positive pairs.
+ * Selection in JS over the valid triplets, gradient written out as for batch-hard.
  */
 export function batchSemiHardTripletLoss(
   labels: tf.Tensor1D,
@@ -258,19 +245,53 @@ export function batchSemiHardTripletLoss(
   const margin = opts.margin ?? DEFAULT_MARGIN;
   return tf.tidy(() => {
     const n = labels.shape[0];
-    const masks = tripletMasks(labels);
-    const d = pairwiseDistances(emb, opts.squared);
-    const dap = tf.reshape(d, [n, n, 1]);
-    const dan = tf.reshape(d, [n, 1, n]);
-    const negMask = tf.reshape(masks.negative, [n, 1, n]);
-    // Which negatives lie beyond the positive: a comparison of distances, so computed gradient-free.
-    const beyond = tf.mul(greaterWithoutGradient(dan, dap), negMask);
-    const outside = tf.min(tf.add(dan, tf.mul(tf.sub(1, beyond), 1e9)), 2);
-    const inside = tf.max(tf.mul(dan, negMask), 2);
-    const hasBeyond = withoutGradient((b) => tf.max(b, 2))(beyond);
-    const semiHard = tf.add(tf.mul(hasBeyond, outside), tf.mul(tf.sub(1, hasBeyond), inside));
-    const hinge = tf.mul(tf.relu(tf.add(tf.sub(d, semiHard), margin)), masks.positive);
-    return tf.div(tf.sum(hinge), tf.add(tf.sum(masks.positive), 1e-16)) as tf.Scalar;
+    const lab = labels.dataSync();
+    const op = tf.customGrad((dIn, save) => {
+      const d = (dIn as tf.Tensor).dataSync();
+      const grad = new Float32Array(n * n);
+      const hinges: number[] = [];
+      const pairs: number[] = [];
+      for (let a = 0; a < n; a++) {
+        for (let p = 0; p < n; p++) {
+          if (p === a || lab[p] !== lab[a]) continue;
+          const dap = d[a * n + p];
+          let beyond = Number.POSITIVE_INFINITY;
+          let beyondAt = -1;
+          let farthest = Number.NEGATIVE_INFINITY;
+          let farthestAt = -1;
+          for (let k = 0; k < n; k++) {
+            if (lab[k] === lab[a]) continue;
+            const dan = d[a * n + k];
+            if (dan > dap && dan < beyond) {
+              beyond = dan;
+              beyondAt = k;
+            }
+            if (dan > farthest) {
+              farthest = dan;
+              farthestAt = k;
+            }
+          }
+          const negAt = beyondAt >= 0 ? beyondAt : farthestAt;
+          const hinge = negAt >= 0 ? dap - d[a * n + negAt] + margin : dap + margin;
+          pairs.push(a * n + p, negAt >= 0 ? a * n + negAt : -1);
+          hinges.push(hinge);
+        }
+      }
+      const count = hinges.length;
+      let sum = 0;
+      for (let i = 0; i < count; i++) {
+        if (hinges[i] <= 0) continue;
+        sum += hinges[i];
+        grad[pairs[2 * i]] += 1 / count;
+        if (pairs[2 * i + 1] >= 0) grad[pairs[2 * i + 1]] -= 1 / count;
+      }
+      (save as tf.GradSaveFunc)([tf.tensor2d(grad, [n, n])]);
+      return {
+        value: tf.scalar(count > 0 ? sum / count : 0),
+        gradFunc: (dy, saved) => tf.mul(saved[0], dy as tf.Tensor),
+      };
+    });
+    return op(pairwiseDistances(emb, opts.squared)) as tf.Scalar;
   });
 }
 
