@@ -1,10 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../src/data/fashionMnist.ts';
 import type { FashionMnist } from '../../src/data/types.ts';
 import { initBackend } from '../../src/model/backend.ts';
+import { loadEmbedder } from '../../src/model/embedder.ts';
+import { embeddingModel } from '../../src/model/network.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 
@@ -85,4 +88,22 @@ describe('determinism', () => {
     const resumed = await weights(tiny('resumed'), 11);
     expect(resumed).toEqual(straight);
   }, 60_000);
+
+  it('a saved improved softmax model (batch norm, softmax head) reloads to the same 64-d embeddings', async () => {
+    const result = await train(tiny('softmax-h', { loss: 'softmax', epochs: 1 }), { data });
+    const count = 40;
+    const images = Float32Array.from(data.test.images.subarray(0, count * 784), (v) => v / 255);
+    const embedder = await loadEmbedder(result.outDir);
+    const reloaded = await embedder.embed(images, count);
+    const original = tf.tidy(() =>
+      (embeddingModel(result.model).predict(tf.tensor4d(images, [count, 28, 28, 1])) as tf.Tensor).dataSync(),
+    );
+    expect(reloaded.length).toBe(count * 64);
+    let maxDiff = 0;
+    for (let i = 0; i < original.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(original[i] - reloaded[i]));
+    expect(maxDiff).toBeLessThan(1e-6);
+    embedder.dispose();
+    result.model.dispose();
+  }, 30_000);
 });
