@@ -113,7 +113,7 @@ function hingeStats(apm: Float32Array, an: Float32Array, n: number) {
  * [Σ hinges, #positive hinges] with a written-out gradient: ∂Σ/∂d(a,p) = #positive over n,
  * ∂Σ/∂d(a,n) = −#positive over p; the count has none.
  */
-function hingeSumAndCount(d: tf.Tensor2D, masks: TripletMasks, margin: number): tf.Tensor1D {
+export function hingeSumAndCount(d: tf.Tensor2D, masks: TripletMasks, margin: number): tf.Tensor1D {
   const n = d.shape[0];
   const apm = tf.add(tf.sub(tf.mul(d, masks.positive), tf.mul(tf.sub(1, masks.positive), INVALID)), margin);
   const an = tf.add(tf.mul(d, masks.negative), tf.mul(tf.sub(1, masks.negative), INVALID));
@@ -137,7 +137,7 @@ function hingeSumAndCount(d: tf.Tensor2D, masks: TripletMasks, margin: number): 
 }
 
 /** Number of valid triplets (a, p, n): Σ_a #positives(a) · #negatives(a). Label-only, no gradient. */
-function validTripletCount(masks: TripletMasks): tf.Scalar {
+export function validTripletCount(masks: TripletMasks): tf.Scalar {
   return tf.sum(tf.mul(tf.sum(masks.positive, 1), tf.sum(masks.negative, 1)));
 }
 

@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   DEFAULT_MARGIN,
   hardestDistances,
+  hingeSumAndCount,
   pairwiseDistances,
   type TripletOptions,
   tripletMasks,
+  validTripletCount,
 } from './losses.ts';
 
 /** Per-batch diagnostics of an embedding; distances are euclidean (not squared) for readability. */
@@ -44,11 +46,8 @@ export function embeddingMetricsTensor(
     const lossDist = pairwiseDistances(emb, opts.squared);
     const dist = opts.squared ? pairwiseDistances(emb, false) : lossDist;
 
-    const ap = tf.reshape(lossDist, [n, n, 1]);
-    const an = tf.reshape(lossDist, [n, 1, n]);
-    const valid = tf.mul(tf.reshape(masks.positive, [n, n, 1]), tf.reshape(masks.negative, [n, 1, n]));
-    const positive = tf.mul(tf.cast(tf.greater(tf.add(tf.sub(ap, an), margin), 1e-16), 'float32'), valid);
-    const fractionPositive = tf.div(tf.sum(positive), tf.maximum(tf.sum(valid), 1));
+    const positiveCount = tf.slice(hingeSumAndCount(lossDist, masks, margin), [1], [1]);
+    const fractionPositive = tf.div(tf.reshape(positiveCount, []), tf.maximum(validTripletCount(masks), 1));
 
     const meanNorm = tf.mean(tf.sqrt(tf.sum(tf.square(emb), 1)));
     const meanDistance = tf.div(tf.sum(dist), Math.max(n * (n - 1), 1));
