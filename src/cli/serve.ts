@@ -51,8 +51,11 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.PORT, host: config.HOST });
   try {
-    app.serving.phase = 'selecting tfjs backend';
-    const backend = await initBackend(config.TFJS_BACKEND || undefined);
+    // With EMBED_IN_WORKER the model's thread selects its own backend.
+    if (!config.EMBED_IN_WORKER) {
+      app.serving.phase = 'selecting tfjs backend';
+      await initBackend(config.TFJS_BACKEND || undefined);
+    }
     const input = await prepareServing({
       config,
       store: app.store,
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     app.serving.activate(input);
     log.info(
       {
-        backend,
+        embedInWorker: config.EMBED_IN_WORKER,
         model: input.embedder.modelVersion,
         items: input.index.size,
         buildId: input.buildId,

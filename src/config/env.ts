@@ -28,23 +28,17 @@ export const ConfigSchema = Type.Object({
     description:
       'Saved model served at start-up (`model.json`, `weights.bin`, `metadata.json`); its parent directory holds the models a rebuild may name.',
   }),
-  CATALOG: Type.Union(
-    CATALOGS.map((c) => Type.Literal(c)),
-    {
-      default: 'fashion-mnist',
-      description:
-        'What a first start imports into an empty catalog: `fashion-mnist` (all 70,000 images when the dataset is found, else the bundled 10,000 test images), `fashion-mnist-test` (the 10,000 test images) or `none`.',
-    },
-  ),
+  CATALOG: Type.Enum(CATALOGS, {
+    default: 'fashion-mnist',
+    description:
+      'What a first start imports into an empty catalog: `fashion-mnist` (all 70,000 images when the dataset is found, else the bundled 10,000 test images), `fashion-mnist-test` (the 10,000 test images) or `none`.',
+  }),
   ADMIN_TOKEN: Type.String({
     default: '',
     description:
       'Bearer token of the admin endpoints (`POST /items`, `DELETE /items/:id`, `/admin/*`); empty disables them (403).',
   }),
-  LOG_LEVEL: Type.Union(
-    LOG_LEVELS.map((l) => Type.Literal(l)),
-    { default: 'info', description: 'Pino log level.' },
-  ),
+  LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info', description: 'Pino log level.' }),
   BODY_LIMIT_BYTES: Type.Integer({
     minimum: 1024,
     maximum: 100 * 1024 * 1024,
@@ -76,6 +70,11 @@ export const ConfigSchema = Type.Object({
     default: 1,
     description:
       'Micro-batching: how long the first query of a batch waits for others (0 = only those already queued).',
+  }),
+  EMBED_IN_WORKER: Type.Boolean({
+    default: true,
+    description:
+      'Run the model in a worker thread (true) so model calls never block the event loop, or on the main thread (false).',
   }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 0,
@@ -111,7 +110,7 @@ interface VarSchema {
   type?: string;
   minimum?: number;
   maximum?: number;
-  anyOf?: { const: string }[];
+  enum?: string[];
 }
 
 function varSchema(name: string): VarSchema {
@@ -119,12 +118,11 @@ function varSchema(name: string): VarSchema {
 }
 
 function describeAllowed(schema: VarSchema): string {
-  if (schema.anyOf) {
-    return schema.anyOf.map((s) => (s.const === '' ? '(empty)' : `\`${s.const}\``)).join(', ');
-  }
+  if (schema.enum) return schema.enum.map((v) => (v === '' ? '(empty)' : `\`${v}\``)).join(', ');
   if (schema.type === 'integer' || schema.type === 'number') {
     return `${schema.type} ${schema.minimum}..${schema.maximum}`;
   }
+  if (schema.type === 'boolean') return '`true`, `false`';
   return 'string';
 }
 
@@ -166,7 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (problems.has(name)) continue;
     const schema = varSchema(name);
     const allowed = describeAllowed(schema);
-    const reason = schema.anyOf ? `must be one of ${allowed}` : `${error.message} (${allowed})`;
+    const reason = schema.enum ? `must be one of ${allowed}` : `${error.message} (${allowed})`;
     problems.set(name, `${name}=${JSON.stringify(env[name])}: ${reason}`);
   }
   throw new ConfigError([...problems.values()]);

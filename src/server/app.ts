@@ -21,6 +21,7 @@ import type { CatalogStore } from '../catalog/store.ts';
 import type { Config } from '../config/env.ts';
 import type { ImageLimits } from '../data/preprocess.ts';
 import { RAW_IMAGE_TYPES } from './imageInput.ts';
+import type { ItemCache } from './itemCache.ts';
 import { type RebuildFn, RebuildJobs } from './jobs.ts';
 import type { AdminGuard } from './plugins/auth.ts';
 import { authPlugin } from './plugins/auth.ts';
@@ -44,6 +45,7 @@ declare module 'fastify' {
     imageLimits: ImageLimits;
     store: CatalogStore;
     categories: CategoryCache;
+    items: ItemCache;
     serving: Serving;
     metrics: Metrics;
     requireAdmin: AdminGuard;
@@ -117,6 +119,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     new RebuildJobs(deps.rebuild ?? catalogRebuild(app.store, config), app.serving, (job) => {
       app.metrics.rebuilds.inc({ status: job.status });
       app.categories.invalidate();
+      app.items.clear();
       app.log.info({ job }, 'index rebuild finished');
     }),
   );

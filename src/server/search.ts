@@ -5,8 +5,8 @@
  * model's query vector with another model's index.
  */
 import type { Static } from 'typebox';
-import type { CatalogStore } from '../catalog/store.ts';
 import type { SearchHit } from '../index/vectorIndex.ts';
+import type { ItemCache } from './itemCache.ts';
 import type { Metrics } from './plugins/metrics.ts';
 import { presentHits } from './present.ts';
 import type { SearchResponse } from './schemas.ts';
@@ -14,7 +14,7 @@ import type { Serving, ServingSet } from './serving.ts';
 
 export interface SearchDeps {
   serving: Serving;
-  store: CatalogStore;
+  items: ItemCache;
   metrics: Metrics;
 }
 
@@ -47,7 +47,7 @@ export function searchVector(
   const t0 = performance.now();
   const hits: SearchHit[] = set.index.search(vector, wanted, { categories: request.categories });
   deps.metrics.searchDuration.observe((performance.now() - t0) / 1000);
-  const items = deps.store.getItemsByLabels(hits.map((h) => h.label));
+  const items = deps.items.byLabels(hits.map((h) => h.label));
   return {
     model: set.modelVersion,
     results: presentHits(hits, items, request.k, request.exclude),

@@ -21,6 +21,8 @@ export interface ServingSet extends ServingInput {
   readonly modelVersion: string;
   /** Micro-batching queue in front of `embedder`. */
   readonly queue: EmbedQueue;
+  /** Catalog embeddings of this model read so far (label → vector): a query item costs no SQLite read. */
+  readonly vectors: Map<number, Float32Array>;
 }
 
 export class Serving {
@@ -63,6 +65,7 @@ export class Serving {
       ...input,
       modelVersion: input.embedder.modelVersion,
       queue: new EmbedQueue(input.embedder, this.#queueOptions),
+      vectors: new Map(),
     };
     const previous = this.#current;
     this.#current = next;

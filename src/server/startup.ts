@@ -16,6 +16,16 @@ import type { Embedder } from '../model/embedder.contract.ts';
 import { loadEmbedder } from '../model/embedder.ts';
 import type { RebuildFn } from './jobs.ts';
 import type { ServingInput } from './serving.ts';
+import { loadWorkerEmbedder } from './workerEmbedder.ts';
+
+export type EmbedderLoader = (modelDir: string) => Promise<Embedder>;
+
+/** How this configuration loads a model: in a worker thread or on the main thread. */
+export function embedderLoader(config: Config): EmbedderLoader {
+  return config.EMBED_IN_WORKER
+    ? (dir) => loadWorkerEmbedder(dir, config.TFJS_BACKEND || undefined)
+    : loadEmbedder;
+}
 
 export interface StartupOptions {
   config: Config;
@@ -75,7 +85,7 @@ export async function importInitialCatalog(options: StartupOptions): Promise<voi
 export async function prepareServing(options: StartupOptions): Promise<ServingInput> {
   const { config, store, log } = options;
   options.onPhase?.('loading model');
-  const embedder = await loadEmbedder(config.MODEL_DIR);
+  const embedder = await embedderLoader(config)(config.MODEL_DIR);
   log.info({ model: embedder.modelVersion, dir: config.MODEL_DIR }, 'model loaded');
   try {
     await importInitialCatalog(options);
@@ -114,7 +124,7 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
 export function catalogRebuild(
   store: CatalogStore,
   config: Config,
-  load: (modelDir: string) => Promise<Embedder> = loadEmbedder,
+  load: EmbedderLoader = embedderLoader(config),
 ): RebuildFn {
   return async ({ modelDir, current, onStart, onProgress, commit }) => {
     await rebuildIndex({

@@ -10,6 +10,7 @@ import fp from 'fastify-plugin';
 import { openCatalog } from '../../catalog/sqliteStore.ts';
 import type { CatalogStore } from '../../catalog/store.ts';
 import { ValidationError } from '../../errors.ts';
+import { ItemCache } from '../itemCache.ts';
 
 const CATEGORY_TTL_MS = 5_000;
 
@@ -67,6 +68,7 @@ export const dbPlugin = fp(
     const store = opts.store ?? openCatalog(catalogPath(opts.dataDir));
     app.decorate('store', store);
     app.decorate('categories', new CategoryCache(store));
+    app.decorate('items', new ItemCache(store));
     if (!opts.store) app.addHook('onClose', async () => store.close());
   },
   { name: 'db' },

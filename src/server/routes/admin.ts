@@ -119,6 +119,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       });
       if (!deleted) throw itemNotFound(request.params.id);
+      app.items.forget(deleted);
+      set?.vectors.delete(deleted.label);
       app.categories.invalidate();
       request.log.info({ item: deleted.id, label: deleted.label }, 'item deleted');
       return reply.status(204).send(null);

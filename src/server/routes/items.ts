@@ -39,7 +39,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const item = app.store.getItem(request.params.id);
+      const item = app.items.get(request.params.id);
       if (!item) throw itemNotFound(request.params.id);
       return presentItem(item);
     },

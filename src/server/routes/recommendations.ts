@@ -5,8 +5,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CatalogItem } from '../../catalog/store.ts';
-import { preprocessImage } from '../../data/preprocess.ts';
 import { NotFoundError } from '../../errors.ts';
+import { preprocessUpload } from '../imageInput.ts';
 import {
   DEFAULT_K,
   errors,
@@ -54,11 +54,16 @@ export function recommendationQuery(
 export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** The item's stored embedding for the served model; embeds its stored image if it has none yet. */
   async function itemVector(set: ServingSet, item: CatalogItem): Promise<Float32Array> {
-    const stored = app.store.getEmbedding(set.modelVersion, item.label);
-    if (stored) return stored;
-    const png = app.store.getImage(item.id);
-    if (!png) throw itemNotFound(item.id);
-    return set.queue.embed(await preprocessImage(png));
+    const cached = set.vectors.get(item.label);
+    if (cached) return cached;
+    let vector = app.store.getEmbedding(set.modelVersion, item.label);
+    if (!vector) {
+      const png = app.store.getImage(item.id);
+      if (!png) throw itemNotFound(item.id);
+      vector = await set.queue.embed(await preprocessUpload(png, app.imageLimits));
+    }
+    set.vectors.set(item.label, vector);
+    return vector;
   }
 
   app.get(
@@ -76,7 +81,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const startedAt = performance.now();
       const categories = app.categories.parse(request.query.category);
       const set = app.serving.require();
-      const item = app.store.getItem(request.params.id);
+      const item = app.items.get(request.params.id);
       if (!item) throw itemNotFound(request.params.id);
       const vector = await itemVector(set, item);
       return searchVector(
@@ -109,7 +114,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const items = new Map<string, CatalogItem>();
       const missing: string[] = [];
       for (const id of ids) {
-        const item = app.store.getItem(id);
+        const item = app.items.get(id);
         if (item) items.set(id, item);
         else missing.push(id);
       }

@@ -1,7 +1,6 @@
 /** POST /similar: the catalog items that look most like an uploaded photo. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { preprocessImage } from '../../data/preprocess.ts';
-import { readImageUpload } from '../imageInput.ts';
+import { preprocessUpload, readImageUpload } from '../imageInput.ts';
 import { DEFAULT_K, errors, ImageBodyDoc, SearchQuery, SearchResponse } from '../schemas.ts';
 import { embedQuery, searchVector } from '../search.ts';
 
@@ -25,7 +24,7 @@ export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
       app.serving.require();
       const { bytes } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
       const t0 = performance.now();
-      const pixels = await preprocessImage(bytes, app.imageLimits);
+      const pixels = await preprocessUpload(bytes, app.imageLimits);
       app.metrics.preprocessDuration.observe((performance.now() - t0) / 1000);
       const { set, vector } = await embedQuery(app, pixels);
       return searchVector(app, set, vector, { k: request.query.k ?? DEFAULT_K, categories }, startedAt);
