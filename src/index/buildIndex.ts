@@ -5,7 +5,9 @@ import type { CatalogStore, IndexBuild } from '../catalog/store.ts';
 import { DataFileError, NotReadyError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { publishFile, sha256File, writeFileAtomic } from './files.ts';
+import { buildGraphsInWorkers, type GraphJob, partitionByCategory } from './graphWorkers.ts';
 import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from './hnswIndex.ts';
+import { withScratchDir, writeIndexFile } from './indexFile.ts';
 
 const log = createLogger('index');
 
@@ -90,32 +92,32 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
     if (total === 0) throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);
     mkdirSync(dir, { recursive: true });
     const started = performance.now();
-    let index: HnswIndex | null = null;
-    let done = 0;
-    let sliceStart = performance.now();
-    for (const e of store.iterateEmbeddings(modelVersion)) {
-      index ??= HnswIndex.create(e.vector.length, params, total);
-      index.add(e.label, e.vector, e.category);
-      done++;
-      if (done % 16 === 0 && performance.now() - sliceStart >= sliceMs) {
-        options.onProgress?.({ phase: 'building', done, total });
-        await yieldToEventLoop();
-        sliceStart = performance.now();
-      }
-    }
-    if (!index) throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);
-    options.onProgress?.({ phase: 'building', done, total });
+    const points = await readPoints(store, modelVersion, sliceMs);
+    if (points.count === 0)
+      throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);
+    const { dim, count } = points;
+    await withScratchDir(async (scratch) => {
+      const jobs: GraphJob[] = [
+        { category: null, labels: points.labels, vectors: points.vectors, file: 'all.bin' },
+        ...partitionByCategory(points).map((p, i) => ({ ...p, file: `category-${i}.bin` })),
+      ];
+      // Every point goes into two graphs (whole catalog + its category): report items, not insertions.
+      const files = await buildGraphsInWorkers(jobs, dim, params, scratch, (done) =>
+        options.onProgress?.({ phase: 'building', done: Math.floor(done / 2), total: count }),
+      );
+      writeIndexFile(tmpPath, dim, files);
+    });
+    options.onProgress?.({ phase: 'building', done: count, total: count });
     const buildSeconds = (performance.now() - started) / 1000;
 
-    index.save(tmpPath);
     const sha256 = sha256File(tmpPath);
     const bytes = statSync(tmpPath).size;
     publishFile(tmpPath, finalPath);
     const manifest: IndexManifest = {
       buildId: build.id,
       modelVersion,
-      itemCount: index.size,
-      dim: index.dim,
+      itemCount: count,
+      dim,
       params,
       file,
       sha256,
@@ -124,12 +126,13 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
       format: 'hnswlib-node/HierarchicalNSW/l2',
     };
     writeFileAtomic(manifestPath(dataDir, build.id), `${JSON.stringify(manifest, null, 2)}\n`);
-    store.updateBuild(build.id, { status: 'verifying', file, checksum: sha256, itemCount: index.size });
-    log.info({ buildId: build.id, modelVersion, items: index.size, buildSeconds, bytes }, 'index written');
+    store.updateBuild(build.id, { status: 'verifying', file, checksum: sha256, itemCount: count });
+    log.info({ buildId: build.id, modelVersion, items: count, buildSeconds, bytes }, 'index written');
 
     options.onProgress?.({ phase: 'verifying', done: 0, total: 1 });
-    const reloaded = readIndexFile(dataDir, manifest, store.labelCategories());
-    verifySelfQueries(reloaded, index);
+    const categories = store.labelCategories();
+    const reloaded = readIndexFile(dataDir, manifest, categories);
+    verifySelfQueries(reloaded, points, categories);
     options.onProgress?.({ phase: 'verifying', done: 1, total: 1 });
     const active = store.updateBuild(build.id, { status: 'active' });
     log.info({ buildId: build.id, modelVersion }, 'index build active');
@@ -173,26 +176,78 @@ export function readManifest(dataDir: string, buildId: number): IndexManifest {
   }
 }
 
+interface Points {
+  count: number;
+  dim: number;
+  labels: Float64Array;
+  categories: string[];
+  vectors: Float32Array;
+}
+
+/** All embeddings of a model version as flat arrays, read page by page with yields in between. */
+async function readPoints(store: CatalogStore, modelVersion: string, sliceMs: number): Promise<Points> {
+  const expected = store.countEmbeddings(modelVersion);
+  const labels: number[] = [];
+  const categories: string[] = [];
+  let vectors = new Float32Array(0);
+  let dim = 0;
+  let sliceStart = performance.now();
+  for (const e of store.iterateEmbeddings(modelVersion)) {
+    if (dim === 0) {
+      dim = e.vector.length;
+      vectors = new Float32Array(Math.max(1, expected) * dim);
+    }
+    if (e.vector.length !== dim) {
+      throw new DataFileError(`embedding of item ${e.label} has ${e.vector.length} values, others ${dim}`);
+    }
+    if ((labels.length + 1) * dim > vectors.length) {
+      // Items embedded since the count was taken.
+      const grown = new Float32Array(vectors.length * 2);
+      grown.set(vectors);
+      vectors = grown;
+    }
+    vectors.set(e.vector, labels.length * dim);
+    labels.push(e.label);
+    categories.push(e.category);
+    if (labels.length % 256 === 0 && performance.now() - sliceStart >= sliceMs) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
+  }
+  const count = labels.length;
+  return {
+    count,
+    dim,
+    labels: Float64Array.from(labels),
+    categories,
+    vectors: vectors.slice(0, count * dim),
+  };
+}
+
 /**
- * Each sampled item must find itself first (distance ~0) in the reloaded
- * index: catches a file that loads but holds other vectors or labels.
+ * Each sampled item (still in the catalog) must find itself first, at
+ * distance ~0, in the index reloaded from disk, and the reloaded index must
+ * hold every built item the catalog still has: catches a file that loads but
+ * holds other vectors or labels.
  */
-function verifySelfQueries(reloaded: HnswIndex, built: HnswIndex): void {
-  if (reloaded.size !== built.size) {
+function verifySelfQueries(reloaded: HnswIndex, points: Points, categories: Map<number, string>): void {
+  const stillThere = points.labels.filter((l) => categories.has(l)).length;
+  if (reloaded.size !== stillThere) {
     throw new DataFileError(
-      `reloaded index has ${reloaded.size} items, built ${built.size}`,
+      `reloaded index has ${reloaded.size} items, expected ${stillThere}`,
       'INDEX_VERIFY_FAILED',
     );
   }
-  const labels = built.labels();
-  const step = Math.max(1, Math.floor(labels.length / SELF_QUERIES));
-  for (let i = 0; i < labels.length; i += step) {
-    const v = built.getVector(labels[i])!;
-    const [hit] = reloaded.search(v, 1);
+  const { dim } = points;
+  const step = Math.max(1, Math.floor(points.count / SELF_QUERIES));
+  for (let i = 0; i < points.count; i += step) {
+    const label = points.labels[i];
+    if (!reloaded.has(label)) continue;
+    const [hit] = reloaded.search(points.vectors.subarray(i * dim, (i + 1) * dim), 1);
     // Exact duplicates (same image twice) may legitimately answer with the twin: distance 0 is enough.
     if (!hit || hit.distance > 1e-4) {
       throw new DataFileError(
-        `self-query for label ${labels[i]} returned ${hit ? `${hit.label} at ${hit.distance}` : 'nothing'}`,
+        `self-query for label ${label} returned ${hit ? `${hit.label} at ${hit.distance}` : 'nothing'}`,
         'INDEX_VERIFY_FAILED',
       );
     }

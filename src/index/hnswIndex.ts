@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { DataFileError, ValidationError } from '../errors.ts';
 import { categorySet, checkLabel, checkQuery } from './checks.ts';
@@ -245,13 +248,21 @@ export class HnswIndex implements VectorIndex {
   }
 
   save(path: string): void {
-    writeIndexFile(path, this.dim, [
-      { category: null, save: (p) => this.all.hnsw.writeIndexSync(p) },
-      ...[...this.parts].map(([category, g]) => ({
-        category,
-        save: (p: string) => g.hnsw.writeIndexSync(p),
-      })),
-    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'hnsw-save-'));
+    try {
+      const graphs: { category: string | null; graph: Graph }[] = [
+        { category: null, graph: this.all },
+        ...[...this.parts].map(([category, graph]) => ({ category, graph })),
+      ];
+      const files = graphs.map(({ category, graph }, i) => {
+        const file = join(dir, `${i}.bin`);
+        graph.hnsw.writeIndexSync(file);
+        return { category, file };
+      });
+      writeIndexFile(path, this.dim, files);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   private placeInCategory(label: number, category: string, point: number[]): void {

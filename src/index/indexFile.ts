@@ -24,32 +24,33 @@ interface Header {
   graphs: GraphEntry[];
 }
 
-/** Writes the graphs (each via `save(tmpPath)`) into one file at `path`. */
+/** Concatenates graph files (hnswlib's own format) into one index file at `path`. */
 export function writeIndexFile(
   path: string,
   dim: number,
-  graphs: { category: string | null; save: (tmpPath: string) => void }[],
+  graphs: { category: string | null; file: string }[],
 ): void {
-  const dir = mkdtempSync(join(tmpdir(), 'hnsw-save-'));
+  const blobs = graphs.map((g) => readFileSync(g.file));
+  const header: Header = {
+    dim,
+    graphs: graphs.map((g, i) => ({ category: g.category, bytes: blobs[i].length })),
+  };
+  const json = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(json.length);
+  const fd = openSync(path, 'w');
   try {
-    const blobs = graphs.map((g, i) => {
-      const p = join(dir, `${i}.bin`);
-      g.save(p);
-      return readFileSync(p);
-    });
-    const header: Header = {
-      dim,
-      graphs: graphs.map((g, i) => ({ category: g.category, bytes: blobs[i].length })),
-    };
-    const json = Buffer.from(JSON.stringify(header));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(json.length);
-    const fd = openSync(path, 'w');
-    try {
-      for (const part of [MAGIC, len, json, ...blobs]) writeSync(fd, part);
-    } finally {
-      closeSync(fd);
-    }
+    for (const part of [MAGIC, len, json, ...blobs]) writeSync(fd, part);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A scratch directory for graph files, removed after `fn`. */
+export async function withScratchDir<T>(fn: (dir: string) => Promise<T> | T): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'hnsw-'));
+  try {
+    return await fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
