@@ -80,7 +80,10 @@ describe('exactSearch vs a naive float64 search', () => {
     const rng = createRng(3);
     const qb = Uint8Array.from({ length: 20 * 50 }, () => Math.floor(rng() * 256));
     const gb = Uint8Array.from({ length: 200 * 50 }, () => Math.floor(rng() * 256));
-    expectSame(await exactSearch(qb, gb, 50, { k: 15 }), naiveSearch(qb, gb, 50, 15, false), 15);
+    const ref = naiveSearch(qb, gb, 50, 15, false);
+    // In this thread on the bytes; in workers on their float32 copy.
+    expectSame(await exactSearch(qb, gb, 50, { k: 15, workers: 0 }), ref, 15);
+    expectSame(await exactSearch(qb, gb, 50, { k: 15, workers: 2 }), ref, 15);
   });
 
   it('breaks exact ties by gallery index', async () => {
