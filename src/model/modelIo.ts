@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DataFileError } from '../errors.ts';
+// Registers FastBatchNorm, which saved 'improved' models reference by class name.
+import './batchNorm.ts';
 
 /** A tensor with a name, as optimizers report their state. */
 export interface NamedTensor {
