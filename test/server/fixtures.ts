@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
 import type { CatalogStore } from '../../src/catalog/store.ts';
+import { ensureBackend } from '../../src/model/backend.ts';
 import { saveModel } from '../../src/model/modelIo.ts';
 import { buildNetwork } from '../../src/model/network.ts';
 
 export async function makeFixtureModel(dir: string, name = 'fixture', seed = 7): Promise<string> {
+  await ensureBackend();
   const model = buildNetwork({ arch: 'seed', head: 'embedding', seed });
   await saveModel(model, dir);
   model.dispose();

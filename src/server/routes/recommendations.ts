@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CatalogItem } from '../../catalog/store.ts';
-import { NotFoundError } from '../../errors.ts';
+import { NotFoundError, UnsupportedMediaTypeError } from '../../errors.ts';
 import { preprocessUpload } from '../imageInput.ts';
 import {
   DEFAULT_K,
@@ -103,6 +103,12 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['search'],
         body: RecommendationsBody,
         response: { 200: SearchResponse, ...errors(400, 404, 415, 503) },
+      },
+      // Fastify also parses text/plain; this route takes JSON only.
+      preValidation: async (request) => {
+        if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+          throw new UnsupportedMediaTypeError('send the body as application/json');
+        }
       },
     },
     async (request) => {

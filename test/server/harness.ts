@@ -1,0 +1,81 @@
+/**
+ * Starts the real server the way `npm start` does (buildApp, listen on a free
+ * port, prepareServing, activate) on a temporary DATA_DIR holding a small real
+ * catalog, and records every response so tests can assert that none was a 5xx.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCatalog } from '../../src/catalog/sqliteStore.ts';
+import { type Config, loadConfig } from '../../src/config/env.ts';
+import { type App, buildApp } from '../../src/server/app.ts';
+import { catalogPath } from '../../src/server/plugins/db.ts';
+import { prepareServing } from '../../src/server/startup.ts';
+import { importTestItems, makeFixtureModel } from './fixtures.ts';
+
+export interface TestServer {
+  app: App;
+  base: string;
+  config: Config;
+  dir: string;
+  statuses: { method: string; path: string; status: number }[];
+  request: (path: string, init?: RequestInit) => Promise<Response>;
+  close: () => Promise<void>;
+}
+
+export interface Prepared {
+  dir: string;
+  dataDir: string;
+  modelDir: string;
+  modelsRoot: string;
+}
+
+/** A temp directory with `models/fixture` and a catalog of the first `items` test images. */
+export async function prepareData(items: number): Promise<Prepared> {
+  const dir = mkdtempSync(join(tmpdir(), 'server-test-'));
+  const modelsRoot = join(dir, 'models');
+  const modelDir = await makeFixtureModel(join(modelsRoot, 'fixture'));
+  const dataDir = join(dir, 'data');
+  const store = openCatalog(catalogPath(dataDir));
+  await importTestItems(store, items);
+  store.close();
+  return { dir, dataDir, modelDir, modelsRoot };
+}
+
+export async function startServer(
+  prepared: Prepared,
+  env: Record<string, string>,
+  options: { ready?: boolean } = {},
+): Promise<TestServer> {
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DATA_DIR: prepared.dataDir,
+    MODEL_DIR: prepared.modelDir,
+    CATALOG: 'none',
+    ...env,
+  });
+  const app = await buildApp(config);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  if (options.ready !== false) {
+    app.serving.activate(await prepareServing({ config, store: app.store, log: app.log }));
+  }
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const statuses: TestServer['statuses'] = [];
+  return {
+    app,
+    base,
+    config,
+    dir: prepared.dir,
+    statuses,
+    async request(path, init) {
+      const res = await fetch(`${base}${path}`, init);
+      statuses.push({ method: init?.method ?? 'GET', path, status: res.status });
+      return res;
+    },
+    close: () => app.close(),
+  };
+}
+
+export function removeData(prepared: Prepared): void {
+  rmSync(prepared.dir, { recursive: true, force: true });
+}
