@@ -190,7 +190,9 @@ async function main(): Promise<void> {
     `built in ${buildSeconds.toFixed(1)} s, loaded in ${loadSeconds.toFixed(1)} s, ${fileBytes} bytes`,
   );
 
-  const efSweep = EF_VALUES.map((ef) => {
+  // The default efSearch is measured too when it is not one of the sweep values.
+  const efValues = [...new Set([...EF_VALUES, params.efSearch])].sort((a, b) => a - b);
+  const efSweep = efValues.map((ef) => {
     hnsw.setEfSearch(ef);
     const results = queries.map((q) => hnsw.search(q, K));
     const itemResults = itemQueries.map((q, i) => withoutSelf(hnsw.search(q, K + 1), i));

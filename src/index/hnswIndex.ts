@@ -25,7 +25,7 @@ export interface HnswParams {
   seed: number;
 }
 
-export const DEFAULT_HNSW_PARAMS: HnswParams = { M: 16, efConstruction: 200, efSearch: 50, seed: 100 };
+export const DEFAULT_HNSW_PARAMS: HnswParams = { M: 16, efConstruction: 200, efSearch: 64, seed: 100 };
 
 /**
  * One hnswlib graph: grows its capacity on demand, remembers its ef, and
