@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// Registers tfjs-core's gradients (its Node bundle does not).
+import '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../../src/model/kernels/index.ts';
 
@@ -97,19 +99,34 @@ describe('wasm elementwise and reduction kernels match the cpu backend', () => {
     [[4, 6, 3], [1, 2], false],
     [[4, 6], [0, 1], false],
     [[9, 7], [1], true],
+    [[128, 7, 7, 64], [1, 2], false],
+    [[3, 4, 5, 6, 2], [1, 2, 3], true],
+    [[3, 4, 5], [1], false],
   ];
-  it.each(SUMS.map((c, i) => [i, JSON.stringify(c), c] as const))(
-    'sum %i %s',
-    (i, _s, [shape, axes, keep]) => {
-      const make = () => tf.sum(tf.tensor(values(tf.util.sizeFromShape(shape), i + 9), shape), axes, keep);
-      const cpu = on('cpu', make);
-      const wasm = on('wasm', make);
-      expect(wasm.shape).toEqual(cpu.shape);
-      const scale = Math.max(1, ...cpu.data.map(Math.abs));
-      for (let k = 0; k < cpu.data.length; k++)
-        expect(Math.abs(wasm.data[k] - cpu.data[k]) / scale).toBeLessThan(1e-5);
-    },
-  );
+  const REDUCTIONS: [string, (x: tf.Tensor, axes: number[], keep: boolean) => tf.Tensor][] = [
+    ['sum', (x, axes, keep) => tf.sum(x, axes, keep)],
+    ['mean', (x, axes, keep) => tf.mean(x, axes, keep)],
+    // The registered Mean gradient, through the tape.
+    [
+      'mean gradient',
+      (x, axes, keep) => tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mean(t, axes, keep))))(x),
+    ],
+  ];
+  for (const [name, reduce] of REDUCTIONS) {
+    it.each(SUMS.map((c, i) => [i, JSON.stringify(c), c] as const))(
+      `${name} %i %s`,
+      (i, _s, [shape, axes, keep]) => {
+        const make = () => reduce(tf.tensor(values(tf.util.sizeFromShape(shape), i + 9), shape), axes, keep);
+        const cpu = on('cpu', make);
+        const wasm = on('wasm', make);
+        expect(wasm.shape).toEqual(cpu.shape);
+        const scale = cpu.data.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-3);
+        for (let k = 0; k < cpu.data.length; k++) {
+          expect(Math.abs(wasm.data[k] - cpu.data[k]) / scale).toBeLessThan(1e-5);
+        }
+      },
+    );
+  }
 
   it('identity aliases its input and survives the input being disposed', () => {
     tf.setBackend('wasm');

@@ -1,9 +1,17 @@
 import '@tensorflow/tfjs-backend-wasm';
-import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import {
+  getGradient,
+  getKernel,
+  type KernelConfig,
+  registerGradient,
+  registerKernel,
+  unregisterKernel,
+} from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.ts';
 import { broadcastKernelConfigs, identityConfig } from './elementwise.ts';
-import { sumConfig } from './reduce.ts';
+import { meanGradConfig } from './gradients.ts';
+import { meanConfig, sumConfig } from './reduce.ts';
 
 let configs: KernelConfig[] | undefined;
 
@@ -17,6 +25,7 @@ export function wasmKernelConfigs(): readonly KernelConfig[] {
     conv2DBackpropInputConfig,
     identityConfig,
     sumConfig(),
+    meanConfig(),
     ...broadcastKernelConfigs(),
   ];
   return configs;
@@ -36,4 +45,5 @@ export function registerWasmKernels(): void {
     }
     registerKernel(config);
   }
+  if (getGradient(meanGradConfig.kernelName) !== meanGradConfig) registerGradient(meanGradConfig);
 }

@@ -11,30 +11,41 @@ import {
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
 
 /**
- * Sum over the leading axes of a float32 tensor (the bias gradients: NHWC activations summed over
- * N, H, W) as one SIMD pass of column sums; the backend transposes the tensor first (slow on
- * the wasm backend) to bring the reduced axes innermost. Other sums go to the backend's kernel.
+ * Sum and Mean over a block of consecutive axes that leaves the last axis (the bias gradients:
+ * NHWC summed over N, H, W; global average pooling: the mean over H, W) as one SIMD pass of
+ * column sums. The backend's kernels first transpose the reduced axes innermost, which is slow on
+ * the wasm backend (a 37 ms Tile, a 1 ms Mean at batch 128). Other reductions go to the backend.
  */
-export function sumConfig(): KernelConfig {
-  const original = getKernel('Sum', 'wasm');
-  if (original === undefined) throw new Error('wasm backend has no Sum kernel');
+function reduceConfig(kernelName: 'Sum' | 'Mean'): KernelConfig {
+  const original = getKernel(kernelName, 'wasm');
+  if (original === undefined) throw new Error(`wasm backend has no ${kernelName} kernel`);
   const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: SumAttrs }) => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
+    const rank = x.shape.length;
     const axes = util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
-    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((axis, i) => axis === i);
-    if (!leading || x.dtype !== 'float32') return original.kernelFunc(args as never);
-    const rows = util.sizeFromShape(x.shape.slice(0, axes.length));
-    const kept = x.shape.slice(axes.length);
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    const block = axes.length > 0 && last - first === axes.length - 1 && last < rank - 1;
+    if (!block || x.dtype !== 'float32') return original.kernelFunc(args as never);
+    const outer = util.sizeFromShape(x.shape.slice(0, first));
+    const rows = util.sizeFromShape(x.shape.slice(first, last + 1));
+    const cols = util.sizeFromShape(x.shape.slice(last + 1));
+    const kept = x.shape.filter((_, i) => i < first || i > last);
     const outShape = attrs.keepDims ? backend_util.expandShapeToKeepDim(kept, axes) : kept;
     const out = backend.makeOutput(outShape, 'float32');
-    layoutKernels(backend).sumRows(ptr(backend, x), ptr(backend, out), rows, util.sizeFromShape(kept));
+    if (util.sizeFromShape(outShape) === 0) return out;
+    const scale = kernelName === 'Mean' ? 1 / rows : 1;
+    layoutKernels(backend).sumMiddle(ptr(backend, x), ptr(backend, out), outer, rows, cols, scale);
     return out;
   };
   return {
-    kernelName: 'Sum',
+    kernelName,
     backendName: 'wasm',
     setupFunc: original.setupFunc,
     kernelFunc: kernelFunc as unknown as KernelFunc,
   };
 }
+
+export const sumConfig = (): KernelConfig => reduceConfig('Sum');
+export const meanConfig = (): KernelConfig => reduceConfig('Mean');

@@ -36,7 +36,7 @@ export interface LayoutKernels {
     sh: number,
     sw: number,
   ): void;
-  sumRows(src: number, dst: number, rows: number, cols: number): void;
+  sumMiddle(src: number, dst: number, outer: number, rows: number, cols: number, scale: number): void;
 }
 
 // The project's TypeScript libs (ES2023, no DOM) declare no WebAssembly global: the little used here, typed.
