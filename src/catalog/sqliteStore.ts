@@ -144,6 +144,7 @@ export function openCatalog(dbPath: string, options: OpenCatalogOptions = {}): S
 
 export class SqliteCatalogStore implements CatalogStore {
   private readonly s;
+  private readonly byLabels = new Map<number, Database.Statement>();
 
   constructor(
     readonly db: Database.Database,
@@ -227,9 +228,7 @@ export class SqliteCatalogStore implements CatalogStore {
     const out = new Map<number, CatalogItem>();
     for (let i = 0; i < labels.length; i += IN_CHUNK) {
       const chunk = labels.slice(i, i + IN_CHUNK);
-      const rows = this.db
-        .prepare(`SELECT ${ITEM_COLUMNS} FROM items WHERE label IN (${chunk.map(() => '?').join(',')})`)
-        .all(...chunk) as ItemRow[];
+      const rows = this.byLabelsStatement(chunk.length).all(...chunk) as ItemRow[];
       for (const r of rows) out.set(r.label, toItem(r));
     }
     return out;
@@ -455,6 +454,18 @@ export class SqliteCatalogStore implements CatalogStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Search results come in a handful of sizes (k): prepare each IN (...) shape once. */
+  private byLabelsStatement(count: number): Database.Statement {
+    let stmt = this.byLabels.get(count);
+    if (!stmt) {
+      stmt = this.db.prepare(
+        `SELECT ${ITEM_COLUMNS} FROM items WHERE label IN (${Array(count).fill('?').join(',')})`,
+      );
+      this.byLabels.set(count, stmt);
+    }
+    return stmt;
   }
 
   private insert(row: ReturnType<typeof normalize>, ts: string): number {
