@@ -56,7 +56,8 @@ export const ConfigSchema = Type.Object({
     minimum: 1,
     maximum: 10_000,
     default: 64,
-    description: 'HNSW `ef` at query time: higher is more accurate and slower (k is used when larger).',
+    description:
+      'HNSW `ef` (query-time candidate list) of the index builds this server makes (first start, rebuilds): higher is more accurate and slower; a loaded index keeps the value it was built with.',
   }),
   EMBED_BATCH_MAX: Type.Integer({
     minimum: 1,
@@ -111,6 +112,12 @@ interface VarSchema {
   minimum?: number;
   maximum?: number;
   enum?: string[];
+  anyOf?: { const: string }[];
+}
+
+/** The allowed values of an enumerated variable (TypeBox writes `enum`, or `anyOf` of consts). */
+function choices(schema: VarSchema): string[] | null {
+  return schema.enum ?? schema.anyOf?.map((s) => s.const) ?? null;
 }
 
 function varSchema(name: string): VarSchema {
@@ -118,7 +125,8 @@ function varSchema(name: string): VarSchema {
 }
 
 function describeAllowed(schema: VarSchema): string {
-  if (schema.enum) return schema.enum.map((v) => (v === '' ? '(empty)' : `\`${v}\``)).join(', ');
+  const values = choices(schema);
+  if (values) return values.map((v) => (v === '' ? '(empty)' : `\`${v}\``)).join(', ');
   if (schema.type === 'integer' || schema.type === 'number') {
     return `${schema.type} ${schema.minimum}..${schema.maximum}`;
   }
@@ -164,7 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (problems.has(name)) continue;
     const schema = varSchema(name);
     const allowed = describeAllowed(schema);
-    const reason = schema.enum ? `must be one of ${allowed}` : `${error.message} (${allowed})`;
+    const reason = choices(schema) ? `must be one of ${allowed}` : `${error.message} (${allowed})`;
     problems.set(name, `${name}=${JSON.stringify(env[name])}: ${reason}`);
   }
   throw new ConfigError([...problems.values()]);
@@ -173,4 +181,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** The configuration with every secret replaced, for logging. */
 export function redactConfig(config: Config): Record<string, unknown> {
   return { ...config, ADMIN_TOKEN: config.ADMIN_TOKEN ? '<set>' : '' };
+}
+
+/** The README's configuration table (Markdown), generated from `CONFIG_VARS`. */
+export function renderConfigTable(): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = CONFIG_VARS.map(
+    (v) =>
+      `| \`${v.name}\` | ${v.default === '' ? '(empty)' : `\`${v.default}\``} | ${cell(v.allowed)} | ${cell(v.description)} |`,
+  );
+  return ['| Variable | Default | Allowed | Meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
