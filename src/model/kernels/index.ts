@@ -47,3 +47,5 @@ export function registerWasmKernels(): void {
   }
   if (getGradient(meanGradConfig.kernelName) !== meanGradConfig) registerGradient(meanGradConfig);
 }
+
+export { useWasmThreads } from './threads.ts';

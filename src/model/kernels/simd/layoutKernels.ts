@@ -1,6 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { LAYOUT_WASM_BASE64 } from './layoutWasm.ts';
+import { LAYOUT_WASM_BASE64, LAYOUT_WASM_SHARED_BASE64 } from './layoutWasm.ts';
 
 /** The exports of layout.wat; pointers are byte offsets into the backend's heap. */
 export interface LayoutKernels {
@@ -46,17 +46,29 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-let compiled: object | undefined;
+interface WasmMemory {
+  buffer: ArrayBufferLike;
+}
+
+const compiled = new Map<boolean, object>();
 const instances = new WeakMap<object, LayoutKernels>();
 
 /** The layout kernels bound to this backend's memory (one small instance per wasm backend). */
 export function layoutKernels(backend: BackendWasm): LayoutKernels {
-  // The emscripten module keeps its exports, the heap's Memory among them, on `asm`.
-  const memory = (backend.wasm as unknown as { asm: { memory: object } }).asm.memory;
+  // The heap's Memory: exported by the plain build (on `asm`), created in JS by the threaded one.
+  const module = backend.wasm as unknown as { wasmMemory?: WasmMemory; asm: { memory?: WasmMemory } };
+  const memory = module.wasmMemory ?? module.asm.memory;
+  if (memory === undefined) throw new Error('cannot find the wasm backend memory');
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    compiled ??= new WA.Module(Buffer.from(LAYOUT_WASM_BASE64, 'base64'));
-    const instance = new WA.Instance(compiled, { env: { memory } });
+    // The threaded build (see threads.ts) has a shared memory, which needs the shared variant.
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    let module = compiled.get(shared);
+    if (module === undefined) {
+      module = new WA.Module(Buffer.from(shared ? LAYOUT_WASM_SHARED_BASE64 : LAYOUT_WASM_BASE64, 'base64'));
+      compiled.set(shared, module);
+    }
+    const instance = new WA.Instance(module, { env: { memory } });
     kernels = instance.exports as unknown as LayoutKernels;
     instances.set(memory, kernels);
   }
