@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadFashionMnistSplit } from '../src/data/fashionMnist.ts';
 import type { ImageSet } from '../src/data/types.ts';
-import { registerWasmKernels } from '../src/model/kernels/index.ts';
+import { registerWasmKernels, useWasmThreads } from '../src/model/kernels/index.ts';
 import { type Arch, buildNetwork } from '../src/model/network.ts';
 import { computeLoss, forward, trainingView } from '../src/train/objective.ts';
 
@@ -38,6 +38,10 @@ const { values: args } = parseArgs({
     'torch-steps': { type: 'string', default: '50' },
     threads: { type: 'string', default: '1' },
     arch: { type: 'string', default: 'seed' },
+    // Internal: run one timed measurement in this process and print it (see measureInChild).
+    measure: { type: 'string' },
+    loss: { type: 'string' },
+    warmup: { type: 'string', default: '5' },
   },
 });
 const losses = args.losses.split(',') as Loss[];
@@ -138,52 +142,82 @@ function runTorch(loss: Loss): number | undefined {
   return (JSON.parse(line) as { images_per_s: number }).images_per_s;
 }
 
-async function main(): Promise<void> {
+/** The timed steps of one backend and loss, in a fresh process like each PyTorch run (see main). */
+async function measure(backend: string, loss: Loss): Promise<void> {
+  if (backend === 'wasm') useWasmThreads(threads);
+  registerWasmKernels();
+  if (!(await tf.setBackend(backend).catch(() => false))) {
+    console.log(JSON.stringify({ error: `backend ${backend} does not load here` }));
+    return;
+  }
   const set = await loadFashionMnistSplit('test');
+  const trainer = makeTrainer(loss, set);
+  const warmup = Number(args.warmup);
+  for (let i = 0; i < warmup; i++) trainer.step(i); // kernel setup, XNNPACK operators, JIT
+  const tensorsBefore = tf.memory().numTensors;
+  const timed = timeSteps(trainer, backend === 'cpu' ? cpuSteps : steps, warmup);
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  trainer.dispose();
+  console.log(JSON.stringify({ ...timed, leaked }));
+}
+
+function measureInChild(backend: string, loss: Loss): Timed | undefined {
+  const script = fileURLToPath(import.meta.url);
+  const childArgs = ['--measure', backend, '--loss', loss, '--arch', arch, '--steps', String(steps)];
+  childArgs.push('--threads', String(threads));
+  childArgs.push('--cpu-steps', String(cpuSteps), '--warmup', backend === 'cpu' ? '0' : args.warmup);
+  // process.execArgv carries tsx's loader flags.
+  const r = spawnSync(process.execPath, [...process.execArgv, script, ...childArgs], {
+    encoding: 'utf8',
+    timeout: 1_800_000,
+  });
+  const line = r.stdout?.trim().split('\n').pop();
+  const parsed = line?.startsWith('{')
+    ? (JSON.parse(line) as Timed & { leaked?: number; error?: string })
+    : undefined;
+  if (r.status !== 0 || parsed === undefined || parsed.error) {
+    process.stderr.write(`${backend} ${loss} run failed: ${parsed?.error ?? r.stderr?.slice(-800)}\n`);
+    return undefined;
+  }
+  if (parsed.leaked) throw new Error(`${backend} ${loss}: ${parsed.leaked} tensors leaked per run`);
+  return parsed;
+}
+
+/**
+ * Each measurement runs in a fresh process, alternating wasm and PyTorch runs per loss, so that
+ * both meet the same scheduler treatment and the same load from other processes on this machine.
+ */
+async function main(): Promise<void> {
   const withTorch = torchAvailable();
   const results: Record<string, unknown> = {};
   const wasmRuns: Record<string, Timed[]> = {};
   const torchRuns: Record<string, number[]> = {};
-
-  // Backends are set directly rather than through initBackend, whose log lines would mix with the JSON on stdout.
-  registerWasmKernels();
-  const backends: string[] = [];
-  for (const name of ['wasm', 'cpu']) {
-    if (await tf.setBackend(name).catch(() => false)) backends.push(name);
-    else process.stderr.write(`backend ${name} does not load here\n`);
-  }
-
-  if (backends.includes('wasm')) {
-    await tf.setBackend('wasm');
-    for (const loss of losses) {
-      wasmRuns[loss] = [];
-      torchRuns[loss] = [];
-      const trainer = makeTrainer(loss, set);
-      for (let i = 0; i < 5; i++) trainer.step(i); // warm-up: kernel setup, XNNPACK operators, JIT
-      const tensorsBefore = tf.memory().numTensors;
-      for (let r = 0; r < repeats; r++) {
-        if (withTorch) {
-          const t = runTorch(loss);
-          if (t !== undefined) torchRuns[loss].push(t);
-        }
-        wasmRuns[loss].push(timeSteps(trainer, steps, r * steps));
-        process.stderr.write(
-          `wasm ${loss} repeat ${r + 1}/${repeats}: ${round(wasmRuns[loss][r].imagesPerS)} img/s\n`,
-        );
-      }
-      if (tf.memory().numTensors !== tensorsBefore) throw new Error(`wasm ${loss}: tensors leaked`);
-      trainer.dispose();
-    }
-  }
-
   const cpuRuns: Record<string, number> = {};
-  if (backends.includes('cpu') && cpuSteps > 0) {
-    await tf.setBackend('cpu');
-    for (const loss of losses) {
-      const trainer = makeTrainer(loss, set);
-      cpuRuns[loss] = timeSteps(trainer, cpuSteps, 0).imagesPerS;
-      process.stderr.write(`cpu ${loss}: ${round(cpuRuns[loss], 2)} img/s\n`);
-      trainer.dispose();
+  const backends = new Set<string>();
+
+  for (const loss of losses) {
+    wasmRuns[loss] = [];
+    torchRuns[loss] = [];
+    for (let r = 0; r < repeats; r++) {
+      if (withTorch) {
+        const t = runTorch(loss);
+        if (t !== undefined) torchRuns[loss].push(t);
+      }
+      const w = measureInChild('wasm', loss);
+      if (w === undefined) break;
+      backends.add('wasm');
+      wasmRuns[loss].push(w);
+      process.stderr.write(
+        `${loss} ${r + 1}/${repeats}: wasm ${round(w.imagesPerS)} img/s, pytorch ${torchRuns[loss].at(-1) ?? '-'} img/s\n`,
+      );
+    }
+    if (cpuSteps > 0) {
+      const c = measureInChild('cpu', loss);
+      if (c !== undefined) {
+        backends.add('cpu');
+        cpuRuns[loss] = c.imagesPerS;
+        process.stderr.write(`${loss}: cpu ${round(c.imagesPerS, 2)} img/s\n`);
+      }
     }
   }
 
@@ -214,7 +248,7 @@ async function main(): Promise<void> {
     repeats,
     cpu_steps: cpuSteps,
     pytorch_steps: withTorch ? torchSteps : null,
-    backends,
+    backends: [...backends],
     node: process.version,
     cores: os.cpus().length,
     loadavg_after: os.loadavg().map((l) => round(l, 2)),
@@ -223,4 +257,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(report, null, 2));
 }
 
-await main();
+if (args.measure) {
+  await measure(args.measure, args.loss as Loss);
+  // The threaded build's pthread workers would otherwise keep the process alive.
+  process.exit(0);
+} else await main();
