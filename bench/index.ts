@@ -1,5 +1,5 @@
 /**
- * `npm run bench:index [-- --model models/NAME | --random] [--queries N] [--sweep]`
+ * `npm run bench:index [-- --model models/NAME | --random] [--queries N] [--sweep [--sweep-params 16x100,24x100]]`
  *
  * On the 70,000 Fashion-MNIST catalog embeddings: HNSW build time, file size
  * and memory; recall@10 against exact float64 search and single-thread
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     random: { type: 'boolean', default: false },
     queries: { type: 'string', default: '1000' },
     sweep: { type: 'boolean', default: false },
+    'sweep-params': { type: 'string', default: '12x100,16x100,16x200,24x200' },
   },
 });
 const numQueries = Number(args.queries);
@@ -369,18 +370,14 @@ function benchBuildParams(
 ) {
   const out = [];
   const points = Array.from({ length: n }, (_, i) => Array.from(row(vectors, i, dim)));
-  for (const [M, efConstruction] of [
-    [12, 100],
-    [16, 100],
-    [16, 200],
-    [24, 200],
-  ]) {
+  const combos = args['sweep-params']!.split(',').map((c) => c.split('x').map(Number));
+  for (const [M, efConstruction] of combos) {
     const t = performance.now();
     const graph = new hnswlib.HierarchicalNSW('l2', dim);
     graph.initIndex(n, M, efConstruction, DEFAULT_HNSW_PARAMS.seed);
     for (let i = 0; i < n; i++) graph.addPoint(points[i], i);
     const buildSeconds = (performance.now() - t) / 1000;
-    const perEf = [20, 50, 100].map((ef) => {
+    const perEf = [...new Set([20, 50, DEFAULT_HNSW_PARAMS.efSearch, 100])].map((ef) => {
       graph.setEf(ef);
       const got = queries.map((q) => graph.searchKnn(q, K).neighbors);
       return {
