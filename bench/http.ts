@@ -10,7 +10,8 @@
  * this machine). The default model set-up (worker thread + micro-batching) is
  * compared on /similar at concurrency 16 with the model on the main thread
  * and without batching (servers restarted with EMBED_IN_WORKER /
- * EMBED_BATCH_MAX).
+ * EMBED_BATCH_MAX), and for each, the latency of recommendations (no model
+ * call) while /similar runs beside them shows how much embedding blocks.
  *
  * Env: BENCH_DURATION (seconds per run, default 20), BENCH_ITEMS (catalog size
  * imported from the bundled test split, default 10000), MODEL_DIR (default
@@ -180,6 +181,22 @@ async function main(): Promise<void> {
         body: jpeg,
       },
     };
+    /**
+     * Does embedding stall other requests? Recommendations (no model call) at c=2 while
+     * /similar PNG runs at c=16 on the same server: their p99 shows how long the event loop waits.
+     */
+    const blocking: Record<string, unknown>[] = [];
+    const mixed = async (base: string) => {
+      const [similar, recs] = await Promise.all([
+        run('POST /similar png28 (mixed)', base, 16, targets['POST /similar png28']),
+        run('GET /items/:id/recommendations (mixed)', base, 2, targets['GET /items/:id/recommendations']),
+      ]);
+      return {
+        similarPerSecond: similar.requestsPerSecond,
+        recommendationsLatencyMs: recs.latencyMs,
+        errors: similar.errors + similar.non2xx + recs.errors + recs.non2xx,
+      };
+    };
     try {
       // Warm-up: JIT, sharp's thread pool, tfjs kernels.
       for (const [name, options] of Object.entries(targets)) await run(name, server.base, 8, options, 2);
@@ -187,6 +204,7 @@ async function main(): Promise<void> {
       for (const name of Object.keys(targets).filter((n) => n !== 'GET /healthz')) {
         for (const c of CONCURRENCY) runs.push(await run(name, server.base, c, targets[name]));
       }
+      blocking.push({ mode: 'worker thread, micro-batching', ...(await mixed(server.base)) });
     } finally {
       await stopServer(server);
     }
@@ -213,6 +231,7 @@ async function main(): Promise<void> {
             };
           }
           modes.push(result);
+          blocking.push({ mode, ...(await mixed(variant.base)) });
         } finally {
           await stopServer(variant);
         }
@@ -241,6 +260,7 @@ async function main(): Promise<void> {
         ]),
       ),
       embeddingModes: { default: 'worker thread, micro-batching', others: modes },
+      recommendationLatencyWhileEmbedding: blocking,
       goalsAtC16: {
         recommendations: {
           goal: `>= ${GOALS.recommendationsPerSecond}/s, p99 < ${GOALS.recommendationsP99Ms} ms`,

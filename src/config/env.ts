@@ -55,9 +55,9 @@ export const ConfigSchema = Type.Object({
   HNSW_EF_SEARCH: Type.Integer({
     minimum: 1,
     maximum: 10_000,
-    default: 64,
+    default: 50,
     description:
-      'HNSW `ef` (query-time candidate list) of the index builds this server makes (first start, rebuilds): higher is more accurate and slower; a loaded index keeps the value it was built with.',
+      'HNSW `ef` (query-time candidate list) of the index builds this server makes (first start, rebuilds): higher is more accurate and slower (50 is the catalog default, chosen with `npm run bench:index`); a loaded index keeps the value it was built with.',
   }),
   EMBED_BATCH_MAX: Type.Integer({
     minimum: 1,

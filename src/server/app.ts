@@ -20,6 +20,7 @@ import Fastify, {
 import type { CatalogStore } from '../catalog/store.ts';
 import type { Config } from '../config/env.ts';
 import type { ImageLimits } from '../data/preprocess.ts';
+import { NotReadyError } from '../errors.ts';
 import { RAW_IMAGE_TYPES } from './imageInput.ts';
 import type { ItemCache } from './itemCache.ts';
 import { type RebuildFn, RebuildJobs } from './jobs.ts';
@@ -98,7 +99,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     logController: new RequestLog(),
-    return503OnClosing: true,
+    // Requests arriving while closing get our own 503 body (see the onRequest hook below).
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config });
@@ -129,8 +131,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   );
   await app.register(multipart, { throwFileSizeLimit: true });
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new NotReadyError('the server is shutting down', 'SHUTTING_DOWN');
+    }
   });
 
   await app.register(swagger, {

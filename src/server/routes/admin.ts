@@ -9,13 +9,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Value } from 'typebox/value';
 import { IMAGE_PIXELS } from '../../data/classes.ts';
 import { encodePng28, preprocessImageToBytes } from '../../data/preprocess.ts';
-import {
-  ConflictError,
-  NotFoundError,
-  NotReadyError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from '../../errors.ts';
+import { ConflictError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
 import { readImageUpload } from '../imageInput.ts';
 import { JobConflictError } from '../jobs.ts';
 import { presentItem } from '../present.ts';
@@ -151,8 +145,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      if (!app.jobs)
-        throw new NotReadyError('index rebuilds are not available in this server', 'REBUILD_UNAVAILABLE');
       const name = request.body?.model ?? null;
       const model = name === null ? null : { name, dir: modelDirFor(name) };
       try {
