@@ -11,6 +11,7 @@ import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.ts';
 import { broadcastKernelConfigs, identityConfig } from './elementwise.ts';
 import { meanGradConfig } from './gradients.ts';
+import { maxPoolGradConfig } from './pool.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
 
 let configs: KernelConfig[] | undefined;
@@ -26,6 +27,7 @@ export function wasmKernelConfigs(): readonly KernelConfig[] {
     identityConfig,
     sumConfig(),
     meanConfig(),
+    maxPoolGradConfig(),
     ...broadcastKernelConfigs(),
   ];
   return configs;

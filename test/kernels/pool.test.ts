@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// Registers tfjs-core's gradients (its Node bundle does not).
+import '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmKernels } from '../../src/model/kernels/index.ts';
+
+function values(n: number, seed: number, levels: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    // Few distinct values: windows with tied maxima must route dy like the cpu backend.
+    out[i] = Math.round((s / 2 ** 31 - 1) * levels);
+  }
+  return out;
+}
+
+type Case = [number[], number, number, 'same' | 'valid'];
+const CASES: Case[] = [
+  [[128, 28, 28, 32], 2, 2, 'valid'],
+  [[2, 7, 7, 3], 2, 2, 'same'],
+  [[2, 9, 8, 5], 3, 2, 'same'],
+  [[1, 9, 9, 2], 3, 2, 'valid'],
+  [[3, 6, 5, 1], 3, 1, 'same'],
+  [[1, 5, 5, 4], 2, 1, 'valid'],
+];
+
+function maxPoolGrad(backend: string, [shape, size, stride, pad]: Case, i: number): Float32Array {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(
+      values(tf.util.sizeFromShape(shape), i + 1, 3),
+      shape as [number, number, number, number],
+    );
+    const y = tf.maxPool(x, size, stride, pad);
+    const w = tf.tensor(values(y.size, i + 2, 50), y.shape);
+    return tf
+      .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, pad), w)))(x)
+      .dataSync() as Float32Array;
+  });
+}
+
+describe('wasm MaxPoolGrad matches the cpu backend', () => {
+  beforeAll(async () => {
+    registerWasmKernels();
+    expect(await tf.setBackend('wasm')).toBe(true);
+  });
+  it.each(CASES.map((c, i) => [i, JSON.stringify(c), c] as const))('case %i %s', (i, _s, c) => {
+    expect(Array.from(maxPoolGrad('wasm', c, i))).toEqual(Array.from(maxPoolGrad('cpu', c, i)));
+  });
+});
