@@ -36,6 +36,19 @@ export interface LayoutKernels {
     sh: number,
     sw: number,
   ): void;
+  maxPoolGradTiles(
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    fh: number,
+    fw: number,
+  ): void;
   sumMiddle(src: number, dst: number, outer: number, rows: number, cols: number, scale: number): void;
 }
 
