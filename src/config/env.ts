@@ -53,11 +53,11 @@ export const ConfigSchema = Type.Object({
       'Largest image (width x height) accepted, checked on the header before decoding; larger gets 413.',
   }),
   HNSW_EF_SEARCH: Type.Integer({
-    minimum: 1,
+    minimum: 0,
     maximum: 10_000,
-    default: 50,
+    default: 0,
     description:
-      'HNSW `ef` (query-time candidate list) of the index builds this server makes (first start, rebuilds): higher is more accurate and slower (50 is the catalog default, chosen with `npm run bench:index`); a loaded index keeps the value it was built with.',
+      'HNSW `ef` (query-time candidate list) of the index builds this server makes (first start, rebuilds); 0 = the tuned default of `src/index/hnswIndex.ts`. Higher is more accurate and slower; a loaded index keeps the value it was built with.',
   }),
   EMBED_BATCH_MAX: Type.Integer({
     minimum: 1,

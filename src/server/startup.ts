@@ -18,6 +18,11 @@ import type { RebuildFn } from './jobs.ts';
 import type { ServingInput } from './serving.ts';
 import { loadWorkerEmbedder } from './workerEmbedder.ts';
 
+/** HNSW parameters this configuration overrides (none unless HNSW_EF_SEARCH is set). */
+function hnswParams(config: Config): { efSearch?: number } {
+  return config.HNSW_EF_SEARCH > 0 ? { efSearch: config.HNSW_EF_SEARCH } : {};
+}
+
 export type EmbedderLoader = (modelDir: string) => Promise<Embedder>;
 
 /** How this configuration loads a model: in a worker thread or on the main thread. */
@@ -110,7 +115,7 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
       store,
       dataDir: config.DATA_DIR,
       modelVersion: embedder.modelVersion,
-      params: { efSearch: config.HNSW_EF_SEARCH },
+      params: hnswParams(config),
       onProgress: (p) => reporters[p.phase](p.done, p.total),
     });
     return { embedder, index: built.index, buildId: built.build.id };
@@ -133,7 +138,7 @@ export function catalogRebuild(
       embedder: current.embedder,
       modelDir: modelDir ?? undefined,
       loadEmbedder: load,
-      params: { efSearch: config.HNSW_EF_SEARCH },
+      params: hnswParams(config),
       onStart,
       onProgress,
       commit: (result) => commit({ embedder: result.embedder, index: result.index, buildId: result.buildId }),
