@@ -54,7 +54,22 @@ const FIXED: Case[] = [
   { x: [1, 6, 5, 2], f: [2, 2, 2, 3], stride: 2, pad: 'same' },
   { x: [1, 10, 11, 2], f: [5, 5, 2, 3], stride: 3, pad: 'valid' },
   { x: [2, 8, 8, 4], f: [1, 1, 4, 4], stride: 2, pad: 'same' },
+  // More than 4 input channels (phases rather than col2im), odd sizes.
+  { x: [2, 9, 7, 5], f: [3, 3, 5, 6], stride: 2, pad: 'same' },
+  { x: [1, 8, 9, 7], f: [2, 3, 7, 4], stride: [3, 2], pad: 'valid' },
+  { x: [3, 5, 5, 6], f: [1, 1, 6, 3], stride: 2, pad: 'same' },
   // Explicit padding larger than the filter: phases would start past dy's first row (dilation fallback).
+  {
+    x: [1, 6, 6, 6],
+    f: [2, 2, 6, 3],
+    stride: 3,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [3, 0],
+      [0, 0],
+    ],
+  },
   {
     x: [1, 6, 6, 2],
     f: [2, 2, 2, 3],

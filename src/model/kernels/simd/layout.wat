@@ -308,4 +308,58 @@
         (br $rl)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl))))
+
+  ;; col2im, the adjoint of im2col: dx[b, y·sH + i − pT, x·sW + j − pL, ch] += cols[(b·OH + y)·OW + x,
+  ;; (i·KW + j)·C + ch] over the taps inside the image; dx (n×h×w×c) is zeroed first.
+  (func (export "col2im")
+    (param $cols i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32)
+    (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $b i32) (local $y i32) (local $xo i32) (local $i i32) (local $j i32) (local $ch i32)
+    (local $ih i32) (local $iw i32) (local $src i32) (local $dst i32) (local $pix i32)
+    (local.set $pix (i32.shl (local.get $c) (i32.const 2)))
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $w)) (local.get $pix)))
+    (local.set $src (local.get $cols))
+    (local.set $b (i32.const 0))
+    (block $bd (loop $bl
+      (br_if $bd (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $y (i32.const 0))
+      (block $yd (loop $yl
+        (br_if $yd (i32.ge_u (local.get $y) (local.get $oh)))
+        (local.set $xo (i32.const 0))
+        (block $xd (loop $xl
+          (br_if $xd (i32.ge_u (local.get $xo) (local.get $ow)))
+          (local.set $i (i32.const 0))
+          (block $id (loop $il
+            (br_if $id (i32.ge_u (local.get $i) (local.get $kh)))
+            (local.set $ih (i32.sub (i32.add (i32.mul (local.get $y) (local.get $sh)) (local.get $i)) (local.get $pt)))
+            (local.set $j (i32.const 0))
+            (block $jd (loop $jl
+              (br_if $jd (i32.ge_u (local.get $j) (local.get $kw)))
+              (local.set $iw (i32.sub (i32.add (i32.mul (local.get $xo) (local.get $sw)) (local.get $j)) (local.get $pl)))
+              (if (i32.and (i32.lt_u (local.get $ih) (local.get $h)) (i32.lt_u (local.get $iw) (local.get $w)))
+                (then
+                  (local.set $dst (i32.add (local.get $dx) (i32.mul (local.get $pix)
+                    (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $ih)) (local.get $w))
+                      (local.get $iw)))))
+                  (local.set $ch (i32.const 0))
+                  (block $cd (loop $cl
+                    (br_if $cd (i32.ge_u (local.get $ch) (local.get $pix)))
+                    (f32.store (i32.add (local.get $dst) (local.get $ch))
+                      (f32.add (f32.load (i32.add (local.get $dst) (local.get $ch)))
+                        (f32.load (i32.add (local.get $src) (local.get $ch)))))
+                    (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+                    (br $cl)))))
+              (local.set $src (i32.add (local.get $src) (local.get $pix)))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $jl)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+          (local.set $xo (i32.add (local.get $xo) (i32.const 1)))
+          (br $xl)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
 )

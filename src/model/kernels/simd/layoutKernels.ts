@@ -19,6 +19,22 @@ export interface LayoutKernels {
     lo: number,
     hi: number,
   ): void;
+  col2im(
+    cols: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+  ): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   scatterPhase(
     part: number,
