@@ -1,3 +1,0 @@
-import { describeTrainingRuns } from './trainRuns.ts';
-
-describeTrainingRuns(['batch_hard']);
