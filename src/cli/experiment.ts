@@ -126,6 +126,7 @@ async function runVariant(
         testVsTrain: report.embedding.testVsTrain.overall,
         leaveOneOut: report.embedding.leaveOneOut.overall,
         meanNearestDistance: report.embedding.testVsTrain.meanNearestDistance,
+        stats: report.embedding.stats ?? null,
       },
     };
   } finally {

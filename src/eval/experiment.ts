@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import type { EmbeddingStats } from './evaluate.ts';
 import type { MetricSet } from './metrics.ts';
 import { comparisonTable, METRIC_DEFINITIONS } from './report.ts';
 
@@ -112,6 +113,8 @@ export interface VariantResult {
   leaveOneOut: MetricSet;
   /** Spread of the embedding: mean distance to the nearest training item (a collapsed one is near 0). */
   meanNearestDistance: number;
+  /** Mean norm and mean per-dimension standard deviation of the test embeddings. */
+  stats: EmbeddingStats | null;
 }
 
 export interface ComparisonInput {
@@ -178,15 +181,18 @@ export function renderComparisonMarkdown(input: ComparisonInput): string {
   out.push(
     '## Variants',
     '',
-    '| variant | training | epochs | training time (s) | mean distance to nearest neighbour | report |',
-    '|---|---|---|---|---|---|',
-    ...results.map(
-      (r) =>
-        `| ${r.variant.name} | \`${r.trainCommand}\` | ${r.epochs ?? '?'} | ${r.trainSeconds === null ? '?' : r.trainSeconds.toFixed(0)} | ${r.meanNearestDistance.toPrecision(3)} | [report](${r.reportLink}) |`,
-    ),
+    '| variant | training | epochs | training time (s) | mean norm | per-dim std / mean norm | mean distance to nearest neighbour | report |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => {
+      const norm = r.stats ? r.stats.meanNorm.toPrecision(3) : '?';
+      const spread = r.stats ? (r.stats.meanDimStd / r.stats.meanNorm).toPrecision(3) : '?';
+      const time = r.trainSeconds === null ? '?' : r.trainSeconds.toFixed(0);
+      return `| ${r.variant.name} | \`${r.trainCommand}\` | ${r.epochs ?? '?'} | ${time} | ${norm} | ${spread} | ${r.meanNearestDistance.toPrecision(3)} | [report](${r.reportLink}) |`;
+    }),
     '',
-    'Same seed and training budget for every variant (the flags above); a mean nearest-neighbour distance',
-    'near zero means the embedding has collapsed towards a point.',
+    'Same seed and training budget for every variant (the flags above). The last three columns are computed',
+    'on the test embeddings: a per-dimension spread that is tiny next to the norm, and nearest neighbours at',
+    'distance ~0, mean the embedding has collapsed towards a point (its ranks are then mostly ties).',
     '',
   );
   return out.join('\n');

@@ -81,6 +81,7 @@ describe('comparison report', () => {
     testVsTrain: m(mapAtR),
     leaveOneOut: m(mapAtR),
     meanNearestDistance: 0.5,
+    stats: { meanNorm: 2, meanDimStd: 0.5 },
   });
 
   it('states which way the MAP@R comparison went', () => {
@@ -106,5 +107,6 @@ describe('comparison report', () => {
     expect(md).toContain('| softmax | 0.800 | 0.700 | 0.600 | 0.400 | 0.810 |');
     expect(md).toContain('| raw pixels (no learning) |');
     expect(md).toContain('![projections](x-projections.png)');
+    expect(md).toContain('| 2.00 | 0.250 | 0.500 |');
   });
 });
