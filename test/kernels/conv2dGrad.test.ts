@@ -95,6 +95,9 @@ const FIXED: Case[] = [
 ];
 
 interface Grads {
+  y: Float32Array;
+  /** The same convolution through FusedConv2D without bias or activation (as layers emits it). */
+  yFused: Float32Array;
   dw: Float32Array;
   dx: Float32Array;
 }
@@ -125,7 +128,13 @@ function gradsOn(backend: string, c: Case, seed: number): Grads {
     const dx = tf
       .engine()
       .runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: c.x }) as tf.Tensor;
-    return { dw: dw.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array };
+    const yFused = tf.fused.conv2d({ x, filter: f, strides: c.stride, pad: c.pad as 'same' });
+    return {
+      y: y.dataSync() as Float32Array,
+      yFused: yFused.dataSync() as Float32Array,
+      dw: dw.dataSync() as Float32Array,
+      dx: dx.dataSync() as Float32Array,
+    };
   });
 }
 
@@ -136,7 +145,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-describe('wasm conv2d gradient kernels match the cpu backend', () => {
+describe('wasm convolution kernels (forward, both gradients) match the cpu backend', () => {
   beforeAll(async () => {
     registerWasmKernels();
     expect(await tf.setBackend('wasm')).toBe(true);
@@ -147,7 +156,18 @@ describe('wasm conv2d gradient kernels match the cpu backend', () => {
     const cpu = gradsOn('cpu', c, 100 + i);
     const wasm = gradsOn('wasm', c, 100 + i);
     // Sums of up to a few thousand products of values in [-1, 1]: scale the tolerance by magnitude.
-    const scale = Math.max(1, ...cpu.dw.map(Math.abs), ...cpu.dx.map(Math.abs));
+    const scale = [cpu.dw, cpu.dx, cpu.y].reduce(
+      (m, a) => a.reduce((mm, v) => Math.max(mm, Math.abs(v)), m),
+      1,
+    );
+    // The backend's own forward convolution (XNNPACK, used above 4 input channels) returns zeros
+    // when a stride exceeds the filter size, e.g. x [1,9,3,5], filter 1x2, strides [3,1], 'same':
+    // a tfjs-backend-wasm 4.22 bug outside these kernels, and no network here has such a layer.
+    const [sh, sw] = typeof c.stride === 'number' ? [c.stride, c.stride] : c.stride;
+    if (c.x[3] <= 4 || (sh <= c.f[0] && sw <= c.f[1])) {
+      expect(maxAbsDiff(cpu.y, wasm.y) / scale).toBeLessThan(1e-4);
+      expect(maxAbsDiff(cpu.y, wasm.yFused) / scale).toBeLessThan(1e-4);
+    }
     expect(maxAbsDiff(cpu.dw, wasm.dw) / scale).toBeLessThan(1e-4);
     expect(maxAbsDiff(cpu.dx, wasm.dx) / scale).toBeLessThan(1e-4);
   });
