@@ -9,7 +9,6 @@ import {
 } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.ts';
-import { conv2DSmallConfig, fusedConv2DSmallConfig } from './conv2dSmall.ts';
 import { broadcastKernelConfigs, identityConfig } from './elementwise.ts';
 import { meanGradConfig } from './gradients.ts';
 import { maxPoolGradConfig } from './pool.ts';
@@ -25,8 +24,6 @@ export function wasmKernelConfigs(): readonly KernelConfig[] {
   configs ??= [
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
-    conv2DSmallConfig(),
-    fusedConv2DSmallConfig(),
     identityConfig,
     sumConfig(),
     meanConfig(),
