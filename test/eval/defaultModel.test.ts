@@ -1,0 +1,36 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModelSource, type ModelSource } from '../../src/eval/modelSource.ts';
+import { scoreEmbedding } from '../../src/eval/run.ts';
+
+/**
+ * Quality gate for the bundled model: a worse models/default can never be
+ * shipped silently. The full evaluation (10,000 test queries) is in
+ * models/default/report.md; to keep the suite fast this gate uses a fixed,
+ * documented sample: the FIRST 2,000 test images as queries against the whole
+ * 60,000-image training gallery (the gallery is what makes the figures
+ * comparable to the goal, so it is not sampled).
+ */
+const QUERY_SAMPLE = 2000;
+
+/**
+ * The product goal is P@1 >= 0.90, MAP@R >= 0.70, kNN >= 0.90 on the full test set. The shipped model
+ * reaches 0.897 / 0.750 / 0.913 there (models/default/report.md) and 0.9025 / 0.754 / 0.9205 on this
+ * sample: it misses the P@1 goal by 0.003, so the P@1 gate sits just below what it has, rather than
+ * at a goal the sample would pass and the full set does not.
+ */
+const THRESHOLDS = { precisionAt1: 0.89, mapAtR: 0.7, knnAccuracy: 0.9 };
+
+describe(`models/default on the first ${QUERY_SAMPLE} test images vs the 60,000 training images`, () => {
+  let model: ModelSource | undefined;
+  afterAll(() => model?.dispose());
+
+  it('meets the quality thresholds', { timeout: 600_000 }, async () => {
+    model = await loadModelSource('models/default');
+    const { testVsTrain } = await scoreEmbedding(model.source, { queryLimit: QUERY_SAMPLE });
+    const m = testVsTrain.overall;
+    expect(m.queries).toBe(QUERY_SAMPLE);
+    expect(m.precisionAt1).toBeGreaterThanOrEqual(THRESHOLDS.precisionAt1);
+    expect(m.mapAtR).toBeGreaterThanOrEqual(THRESHOLDS.mapAtR);
+    expect(m.knnAccuracy).toBeGreaterThanOrEqual(THRESHOLDS.knnAccuracy);
+  });
+});
