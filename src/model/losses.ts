@@ -181,6 +181,29 @@ export function hardestDistances(
 }
 
 /**
+ * A loss over the [B,B] distance matrix whose triplet selection runs in plain JS: `select` reads the
+ * distances and labels, writes ∂loss/∂d into `grad` (zeroed, n*n) and returns the loss value.
+ */
+function jsSelectedLoss(
+  labels: tf.Tensor1D,
+  emb: tf.Tensor2D,
+  squared: boolean | undefined,
+  select: (d: ArrayLike<number>, lab: ArrayLike<number>, n: number, grad: Float32Array) => number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const n = labels.shape[0];
+    const lab = labels.dataSync();
+    const op = tf.customGrad((dIn, save) => {
+      const grad = new Float32Array(n * n);
+      const value = select((dIn as tf.Tensor).dataSync(), lab, n, grad);
+      (save as tf.GradSaveFunc)([tf.tensor2d(grad, [n, n])]);
+      return { value: tf.scalar(value), gradFunc: (dy, saved) => tf.mul(saved[0], dy as tf.Tensor) };
+    });
+    return op(pairwiseDistances(emb, squared)) as tf.Scalar;
+  });
+}
+
+/**
  * Batch-hard triplet loss: mean over anchors of relu(hardest positive - hardest negative + margin).
  * The arg-max/arg-min selection runs in plain JS on the [B,B] distances and the gradient is written
  * out (±1/B at the two selected entries of each active anchor): tfjs' max/min gradients cost a
@@ -192,43 +215,32 @@ export function batchHardTripletLoss(
   opts: TripletOptions = {},
 ): tf.Scalar {
   const margin = opts.margin ?? DEFAULT_MARGIN;
-  return tf.tidy(() => {
-    const n = labels.shape[0];
-    const lab = labels.dataSync();
-    const op = tf.customGrad((dIn, save) => {
-      const d = (dIn as tf.Tensor).dataSync();
-      const grad = new Float32Array(n * n);
-      let sum = 0;
-      for (let a = 0; a < n; a++) {
-        let hp = 0;
-        let hpAt = -1;
-        let hn = Number.POSITIVE_INFINITY;
-        let hnAt = -1;
-        for (let j = 0; j < n; j++) {
-          const v = d[a * n + j];
-          if (lab[j] === lab[a]) {
-            if (j !== a && v > hp) {
-              hp = v;
-              hpAt = j;
-            }
-          } else if (v < hn) {
-            hn = v;
-            hnAt = j;
+  return jsSelectedLoss(labels, emb, opts.squared, (d, lab, n, grad) => {
+    let sum = 0;
+    for (let a = 0; a < n; a++) {
+      let hp = 0;
+      let hpAt = -1;
+      let hn = Number.POSITIVE_INFINITY;
+      let hnAt = -1;
+      for (let j = 0; j < n; j++) {
+        const v = d[a * n + j];
+        if (lab[j] === lab[a]) {
+          if (j !== a && v > hp) {
+            hp = v;
+            hpAt = j;
           }
+        } else if (v < hn) {
+          hn = v;
+          hnAt = j;
         }
-        const hinge = hp - hn + margin;
-        if (hnAt < 0 || hinge <= 0) continue;
-        sum += hinge;
-        if (hpAt >= 0) grad[a * n + hpAt] += 1 / n;
-        grad[a * n + hnAt] -= 1 / n;
       }
-      (save as tf.GradSaveFunc)([tf.tensor2d(grad, [n, n])]);
-      return {
-        value: tf.scalar(sum / n),
-        gradFunc: (dy, saved) => tf.mul(saved[0], dy as tf.Tensor),
-      };
-    });
-    return op(pairwiseDistances(emb, opts.squared)) as tf.Scalar;
+      const hinge = hp - hn + margin;
+      if (hnAt < 0 || hinge <= 0) continue;
+      sum += hinge;
+      if (hpAt >= 0) grad[a * n + hpAt] += 1 / n;
+      grad[a * n + hnAt] -= 1 / n;
+    }
+    return sum / n;
   });
 }
 
@@ -243,55 +255,44 @@ export function batchSemiHardTripletLoss(
   opts: TripletOptions = {},
 ): tf.Scalar {
   const margin = opts.margin ?? DEFAULT_MARGIN;
-  return tf.tidy(() => {
-    const n = labels.shape[0];
-    const lab = labels.dataSync();
-    const op = tf.customGrad((dIn, save) => {
-      const d = (dIn as tf.Tensor).dataSync();
-      const grad = new Float32Array(n * n);
-      const hinges: number[] = [];
-      const pairs: number[] = [];
-      for (let a = 0; a < n; a++) {
-        for (let p = 0; p < n; p++) {
-          if (p === a || lab[p] !== lab[a]) continue;
-          const dap = d[a * n + p];
-          let beyond = Number.POSITIVE_INFINITY;
-          let beyondAt = -1;
-          let farthest = Number.NEGATIVE_INFINITY;
-          let farthestAt = -1;
-          for (let k = 0; k < n; k++) {
-            if (lab[k] === lab[a]) continue;
-            const dan = d[a * n + k];
-            if (dan > dap && dan < beyond) {
-              beyond = dan;
-              beyondAt = k;
-            }
-            if (dan > farthest) {
-              farthest = dan;
-              farthestAt = k;
-            }
+  return jsSelectedLoss(labels, emb, opts.squared, (d, lab, n, grad) => {
+    const hinges: number[] = [];
+    const pairs: number[] = [];
+    for (let a = 0; a < n; a++) {
+      for (let p = 0; p < n; p++) {
+        if (p === a || lab[p] !== lab[a]) continue;
+        const dap = d[a * n + p];
+        let beyond = Number.POSITIVE_INFINITY;
+        let beyondAt = -1;
+        let farthest = Number.NEGATIVE_INFINITY;
+        let farthestAt = -1;
+        for (let k = 0; k < n; k++) {
+          if (lab[k] === lab[a]) continue;
+          const dan = d[a * n + k];
+          if (dan > dap && dan < beyond) {
+            beyond = dan;
+            beyondAt = k;
           }
-          const negAt = beyondAt >= 0 ? beyondAt : farthestAt;
-          const hinge = negAt >= 0 ? dap - d[a * n + negAt] + margin : dap + margin;
-          pairs.push(a * n + p, negAt >= 0 ? a * n + negAt : -1);
-          hinges.push(hinge);
+          if (dan > farthest) {
+            farthest = dan;
+            farthestAt = k;
+          }
         }
+        const negAt = beyondAt >= 0 ? beyondAt : farthestAt;
+        const hinge = negAt >= 0 ? dap - d[a * n + negAt] + margin : dap + margin;
+        pairs.push(a * n + p, negAt >= 0 ? a * n + negAt : -1);
+        hinges.push(hinge);
       }
-      const count = hinges.length;
-      let sum = 0;
-      for (let i = 0; i < count; i++) {
-        if (hinges[i] <= 0) continue;
-        sum += hinges[i];
-        grad[pairs[2 * i]] += 1 / count;
-        if (pairs[2 * i + 1] >= 0) grad[pairs[2 * i + 1]] -= 1 / count;
-      }
-      (save as tf.GradSaveFunc)([tf.tensor2d(grad, [n, n])]);
-      return {
-        value: tf.scalar(count > 0 ? sum / count : 0),
-        gradFunc: (dy, saved) => tf.mul(saved[0], dy as tf.Tensor),
-      };
-    });
-    return op(pairwiseDistances(emb, opts.squared)) as tf.Scalar;
+    }
+    const count = hinges.length;
+    let sum = 0;
+    for (let i = 0; i < count; i++) {
+      if (hinges[i] <= 0) continue;
+      sum += hinges[i];
+      grad[pairs[2 * i]] += 1 / count;
+      if (pairs[2 * i + 1] >= 0) grad[pairs[2 * i + 1]] -= 1 / count;
+    }
+    return count > 0 ? sum / count : 0;
   });
 }
 
