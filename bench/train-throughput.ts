@@ -189,7 +189,8 @@ function measureInChild(backend: string, loss: Loss): Timed | undefined {
  * both meet the same scheduler treatment and the same load from other processes on this machine.
  */
 async function main(): Promise<void> {
-  const withTorch = torchAvailable();
+  // The PyTorch script has the seed network only: no ratio for another architecture.
+  const withTorch = arch === 'seed' && torchAvailable();
   const results: Record<string, unknown> = {};
   const wasmRuns: Record<string, Timed[]> = {};
   const torchRuns: Record<string, number[]> = {};
