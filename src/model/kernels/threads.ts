@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -38,6 +38,7 @@ export function useWasmThreads(threads: number): void {
   };
   // The contents are a template literal whose \n escapes were turned into newlines: restore them.
   writeFileSync(workerFile, wasmWorkerContents.replace(/\n/g, '\\n'));
+  process.once('exit', () => rmSync(workerFile, { force: true }));
   setThreadsCount(threads);
   removeBackend('wasm');
   registerBackend(
