@@ -35,8 +35,14 @@ function start(args: string[]): {
 }
 
 /** The CLI's result is the last stdout line (pino logs, also JSON lines, come before it). */
-function lastJsonLine(stdout: string): unknown {
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+/** The CLI's result: its last stdout JSON line that is not a pino log line (pino may flush after it). */
+function resultLine(stdout: string): unknown {
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('{'));
+  const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  return parsed.filter((entry) => !('level' in entry)).at(-1);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -77,13 +83,13 @@ describe('npm run train (src/cli/train.ts)', () => {
     run.child.kill('SIGINT');
     const first = await run.done;
     expect(first.code).toBe(130);
-    expect(lastJsonLine(first.stdout)).toMatchObject({ interrupted: true });
+    expect(resultLine(first.stdout)).toMatchObject({ interrupted: true });
     expect(await exists(join(out, 'checkpoint', 'state.json'))).toBe(true);
     expect(await exists(join(out, 'model.json'))).toBe(false);
 
     const second = await start([...common, '--resume']).done;
     expect(second.code).toBe(0);
-    expect(lastJsonLine(second.stdout)).toMatchObject({ interrupted: false, epochs: 2 });
+    expect(resultLine(second.stdout)).toMatchObject({ interrupted: false, epochs: 2 });
     const metadata = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8'));
     expect(metadata.command).toContain('npm run train -- --loss batch_all');
     expect(await exists(join(out, 'checkpoint'))).toBe(false);
