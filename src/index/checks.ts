@@ -1,13 +1,17 @@
 import { ValidationError } from '../errors.ts';
 import type { Vector } from './vectorIndex.ts';
 
-export function checkQuery(vector: Vector, dim: number, k: number): void {
+export function checkDimension(vector: Vector, dim: number): void {
   if (vector.length !== dim) {
     throw new ValidationError(
       `vector has ${vector.length} values, the index expects ${dim}`,
       'INVALID_VECTOR',
     );
   }
+}
+
+export function checkQuery(vector: Vector, dim: number, k: number): void {
+  checkDimension(vector, dim);
   if (!Number.isInteger(k) || k < 1) throw new ValidationError('k must be a positive integer', 'INVALID_K');
   for (let i = 0; i < vector.length; i++) {
     if (!Number.isFinite(vector[i])) {

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { ValidationError } from '../errors.ts';
-import { categorySet, checkLabel, checkQuery } from './checks.ts';
+import { categorySet, checkDimension, checkLabel, checkQuery } from './checks.ts';
 import { TopK } from './topK.ts';
 import type { SearchFilter, SearchHit, Vector, VectorIndex } from './vectorIndex.ts';
 
@@ -29,12 +28,7 @@ export class ExactIndex implements VectorIndex {
 
   add(label: number, vector: Vector, category: string): void {
     checkLabel(label);
-    if (vector.length !== this.dim) {
-      throw new ValidationError(
-        `vector has ${vector.length} values, the index expects ${this.dim}`,
-        'INVALID_VECTOR',
-      );
-    }
+    checkDimension(vector, this.dim);
     let slot = this.slotOf.get(label);
     if (slot === undefined) {
       slot = this.slotLabels.length;

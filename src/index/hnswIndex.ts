@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { DataFileError, ValidationError } from '../errors.ts';
-import { categorySet, checkLabel, checkQuery } from './checks.ts';
+import { categorySet, checkDimension, checkLabel, checkQuery } from './checks.ts';
 import { readIndexFile, writeIndexFile } from './indexFile.ts';
 import type { SearchFilter, SearchHit, Vector, VectorIndex } from './vectorIndex.ts';
 
@@ -186,12 +186,7 @@ export class HnswIndex implements VectorIndex {
 
   add(label: number, vector: Vector, category: string): void {
     checkLabel(label);
-    if (vector.length !== this.dim) {
-      throw new ValidationError(
-        `vector has ${vector.length} values, the index expects ${this.dim}`,
-        'INVALID_VECTOR',
-      );
-    }
+    checkDimension(vector, this.dim);
     const point = Array.from(vector);
     this.all.add(label, point);
     const old = this.categoryOf.get(label);
