@@ -1,34 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFashionMnist } from '../../src/data/fashionMnist.ts';
-import type { FashionMnist } from '../../src/data/types.ts';
-import { initBackend } from '../../src/model/backend.ts';
+import { describe, expect, it } from 'vitest';
 import { loadEmbedder } from '../../src/model/embedder.ts';
 import { embeddingModel } from '../../src/model/network.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
+import { useTrainFixture } from './fixture.ts';
 
-let data: FashionMnist;
-let dir: string;
-
-beforeAll(async () => {
-  await initBackend('wasm');
-  data = await loadFashionMnist();
-  dir = await mkdtemp(join(tmpdir(), 'train-det-'));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = useTrainFixture('train-det-');
 
 // The improved network (batch norm) with augmentation and a warm-up exercises every source of state.
 function tiny(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   return {
     ...DEFAULT_CONFIG,
-    out: join(dir, out),
+    out: join(fx.dir, out),
     arch: 'improved',
     loss: 'batch_hard',
     warmupEpochs: 1,
@@ -48,13 +33,13 @@ function tiny(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
 async function weights(cfg: TrainConfig, signalAfterSteps?: number): Promise<Float32Array[]> {
   const controller = new AbortController();
   let result = await train(cfg, {
-    data,
+    data: fx.data,
     signal: signalAfterSteps === undefined ? undefined : abortAfter(controller, signalAfterSteps),
   });
   if (result.interrupted) {
     expect(result.weightsSha256).toBe('');
     result.model.dispose();
-    result = await train({ ...cfg, resume: true }, { data });
+    result = await train({ ...cfg, resume: true }, { data: fx.data });
   }
   expect(result.interrupted).toBe(false);
   const out = result.model.getWeights().map((w) => w.dataSync() as Float32Array);
@@ -90,9 +75,9 @@ describe('determinism', () => {
   }, 60_000);
 
   it('a saved improved softmax model (batch norm, softmax head) reloads to the same 64-d embeddings', async () => {
-    const result = await train(tiny('softmax-h', { loss: 'softmax', epochs: 1 }), { data });
+    const result = await train(tiny('softmax-h', { loss: 'softmax', epochs: 1 }), { data: fx.data });
     const count = 40;
-    const images = Float32Array.from(data.test.images.subarray(0, count * 784), (v) => v / 255);
+    const images = Float32Array.from(fx.data.test.images.subarray(0, count * 784), (v) => v / 255);
     const embedder = await loadEmbedder(result.outDir);
     const reloaded = await embedder.embed(images, count);
     const original = tf.tidy(() =>

@@ -1,35 +1,21 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFashionMnist } from '../../src/data/fashionMnist.ts';
-import type { FashionMnist } from '../../src/data/types.ts';
-import { initBackend } from '../../src/model/backend.ts';
+import { describe, expect, it } from 'vitest';
 import { loadEmbedder } from '../../src/model/embedder.ts';
 import { embeddingModel } from '../../src/model/network.ts';
 import { DEFAULT_CONFIG, type LossName, type TrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
+import { useTrainFixture } from './fixture.ts';
 
 // Real data, small: ~2,000 training images, 2 epochs per loss, on wasm (the pure-JS cpu backend
 // trains at a few images/s).
-let data: FashionMnist;
-let dir: string;
-
-beforeAll(async () => {
-  await initBackend('wasm');
-  data = await loadFashionMnist();
-  dir = await mkdtemp(join(tmpdir(), 'train-test-'));
-});
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = useTrainFixture('train-test-');
 
 function config(out: string, overrides: Partial<TrainConfig>): TrainConfig {
   return {
     ...DEFAULT_CONFIG,
-    out: join(dir, out),
+    out: join(fx.dir, out),
     epochs: 2,
     trainLimit: 2048,
     valLimit: 512,
@@ -41,7 +27,7 @@ function config(out: string, overrides: Partial<TrainConfig>): TrainConfig {
 
 function sampleImages(count: number): Float32Array {
   const out = new Float32Array(count * 784);
-  for (let i = 0; i < out.length; i++) out[i] = data.test.images[i] / 255;
+  for (let i = 0; i < out.length; i++) out[i] = fx.data.test.images[i] / 255;
   return out;
 }
 
@@ -49,7 +35,7 @@ describe.each<LossName>(['batch_all', 'batch_hard', 'softmax'])(
   '2 epochs of %s on 2,048 real images',
   (loss) => {
     it('lowers the loss, saves, and reloads to the same embeddings', async () => {
-      const result = await train(config(loss, { loss }), { data });
+      const result = await train(config(loss, { loss }), { data: fx.data });
       expect(result.interrupted).toBe(false);
       expect(result.history).toHaveLength(2);
       const [first, last] = result.history;
