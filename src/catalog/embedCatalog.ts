@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import sharp from 'sharp';
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
+import { bytesToUnit } from '../data/pixels.ts';
 import { DataFileError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
@@ -41,9 +42,7 @@ export async function decodeStoredImage(png: Uint8Array, label: number): Promise
   if (width !== IMAGE_SIZE || height !== IMAGE_SIZE) {
     throw new DataFileError(`stored image of item ${label} is ${width}x${height}, expected 28x28`);
   }
-  const pixels = new Float32Array(IMAGE_PIXELS);
-  for (let i = 0; i < IMAGE_PIXELS; i++) pixels[i] = data[i] / 255;
-  return pixels;
+  return bytesToUnit(data.subarray(0, IMAGE_PIXELS));
 }
 
 /**

@@ -1,6 +1,7 @@
 import sharp, { type OutputInfo } from 'sharp';
 import { PayloadTooLargeError, UnprocessableImageError, UnsupportedMediaTypeError } from '../errors.ts';
 import { IMAGE_PIXELS, IMAGE_SIZE } from './classes.ts';
+import { bytesToUnit } from './pixels.ts';
 
 export interface ImageLimits {
   /** Largest accepted encoded size in bytes. */
@@ -314,10 +315,7 @@ export async function preprocessImage(
   bytes: Uint8Array,
   limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
 ): Promise<Float32Array> {
-  const pixels = await preprocessImageToBytes(bytes, limits);
-  const out = new Float32Array(IMAGE_PIXELS);
-  for (let i = 0; i < IMAGE_PIXELS; i++) out[i] = pixels[i] / 255;
-  return out;
+  return bytesToUnit(await preprocessImageToBytes(bytes, limits));
 }
 
 /** Encodes a 28x28 grayscale image (784 bytes) as PNG. */

@@ -1,4 +1,5 @@
 import { IMAGE_PIXELS } from './classes.ts';
+import { bytesToUnit } from './pixels.ts';
 import { createRng, shuffleInPlace } from './random.ts';
 import type { ImageSet } from './types.ts';
 
@@ -43,8 +44,5 @@ export function imageSetToFloat(set: ImageSet, start = 0, count = set.count - st
   if (start < 0 || count < 0 || start + count > set.count) {
     throw new RangeError(`range [${start}, ${start + count}) outside 0..${set.count}`);
   }
-  const src = set.images.subarray(start * IMAGE_PIXELS, (start + count) * IMAGE_PIXELS);
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = src[i] / 255;
-  return out;
+  return bytesToUnit(set.images.subarray(start * IMAGE_PIXELS, (start + count) * IMAGE_PIXELS));
 }

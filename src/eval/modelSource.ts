@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { IMAGE_PIXELS } from '../data/classes.ts';
+import { imageSetToFloat } from '../data/split.ts';
 import { initBackend } from '../model/backend.ts';
 import { loadEmbedder } from '../model/embedder.ts';
 import type { EmbeddingSource } from './evaluate.ts';
@@ -27,12 +27,9 @@ export async function loadModelSource(modelDir: string): Promise<ModelSource> {
     dim: embedder.dim,
     async embedImages(set, onProgress) {
       const out = new Float32Array(set.count * embedder.dim);
-      const floats = new Float32Array(EMBED_BATCH * IMAGE_PIXELS);
       for (let start = 0; start < set.count; start += EMBED_BATCH) {
         const n = Math.min(EMBED_BATCH, set.count - start);
-        const bytes = set.images.subarray(start * IMAGE_PIXELS, (start + n) * IMAGE_PIXELS);
-        for (let i = 0; i < bytes.length; i++) floats[i] = bytes[i] / 255;
-        const vectors = await embedder.embed(floats.subarray(0, n * IMAGE_PIXELS), n);
+        const vectors = await embedder.embed(imageSetToFloat(set, start, n), n);
         out.set(vectors, start * embedder.dim);
         onProgress?.(start + n);
       }

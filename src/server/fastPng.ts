@@ -12,7 +12,7 @@
  * produces the error messages.
  */
 import { crc32, inflateSync } from 'node:zlib';
-import { IMAGE_PIXELS } from '../data/classes.ts';
+import { bytesToUnit } from '../data/pixels.ts';
 import { normalizeGarment } from '../data/preprocess.ts';
 
 /** preprocess.ts shrinks to at most 128 px a side before normalizing; smaller images are left as they are. */
@@ -103,8 +103,5 @@ export function decodeSmallGrayPng(bytes: Uint8Array): GrayImage | null {
 export function preprocessSmallGrayPng(bytes: Uint8Array): Float32Array | null {
   const image = decodeSmallGrayPng(bytes);
   if (!image) return null;
-  const pixels = normalizeGarment(image.gray, image.width, image.height);
-  const out = new Float32Array(IMAGE_PIXELS);
-  for (let i = 0; i < IMAGE_PIXELS; i++) out[i] = pixels[i] / 255;
-  return out;
+  return bytesToUnit(normalizeGarment(image.gray, image.width, image.height));
 }

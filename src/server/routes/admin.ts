@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Value } from 'typebox/value';
-import { IMAGE_PIXELS } from '../../data/classes.ts';
+import { bytesToUnit } from '../../data/pixels.ts';
 import { encodePng28, preprocessImageToBytes } from '../../data/preprocess.ts';
 import { ConflictError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
 import { readImageUpload } from '../imageInput.ts';
@@ -67,8 +67,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (app.store.getItem(id)) throw new ConflictError(`an item with id '${id}' exists`, 'ITEM_EXISTS');
       const gray = await preprocessImageToBytes(bytes, app.imageLimits);
       const png = await encodePng28(gray);
-      const pixels = new Float32Array(IMAGE_PIXELS);
-      for (let i = 0; i < IMAGE_PIXELS; i++) pixels[i] = gray[i] / 255;
+      const pixels = bytesToUnit(gray);
       // Embed with the served model and add to that model's index; if a rebuild swapped models meanwhile,
       // embed again so the vector and the index always belong to the same model.
       let set: ServingSet;
