@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../../src/model/kernels/index.ts';
+import { values } from './values.ts';
 
 type Pad = 'same' | 'valid' | number[][];
 interface Case {
@@ -9,17 +10,6 @@ interface Case {
   f: [number, number, number, number];
   stride: number | [number, number];
   pad: Pad;
-}
-
-// Deterministic pseudo-random values so cpu and wasm see identical inputs.
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
 }
 
 function randomCases(count: number, seed: number): Case[] {

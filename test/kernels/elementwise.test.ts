@@ -4,18 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../../src/model/kernels/index.ts';
-
-function values(n: number, seed: number, levels = 0): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const v = s / 2 ** 31 - 1;
-    // Few distinct values, so that comparisons see ties.
-    out[i] = levels > 0 ? Math.round(v * levels) : v;
-  }
-  return out;
-}
+import { values } from './values.ts';
 
 function on(backend: string, f: () => tf.Tensor): { data: number[]; dtype: string; shape: number[] } {
   tf.setBackend(backend);

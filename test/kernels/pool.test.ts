@@ -4,17 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../../src/model/kernels/index.ts';
-
-function values(n: number, seed: number, levels: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    // Few distinct values: windows with tied maxima must route dy like the cpu backend.
-    out[i] = Math.round((s / 2 ** 31 - 1) * levels);
-  }
-  return out;
-}
+import { values } from './values.ts';
 
 type Case = [number[], number, number, 'same' | 'valid'];
 const CASES: Case[] = [
