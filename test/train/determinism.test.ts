@@ -1,11 +1,8 @@
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { loadEmbedder } from '../../src/model/embedder.ts';
-import { embeddingModel } from '../../src/model/network.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
-import { useTrainFixture } from './fixture.ts';
+import { compareWithReload, useTrainFixture } from './fixture.ts';
 
 const fx = useTrainFixture('train-det-');
 
@@ -77,16 +74,8 @@ describe('determinism', () => {
   it('a saved improved softmax model (batch norm, softmax head) reloads to the same 64-d embeddings', async () => {
     const result = await train(tiny('softmax-h', { loss: 'softmax', epochs: 1 }), { data: fx.data });
     const count = 40;
-    const images = Float32Array.from(fx.data.test.images.subarray(0, count * 784), (v) => v / 255);
-    const embedder = await loadEmbedder(result.outDir);
-    const reloaded = await embedder.embed(images, count);
-    const original = tf.tidy(() =>
-      (embeddingModel(result.model).predict(tf.tensor4d(images, [count, 28, 28, 1])) as tf.Tensor).dataSync(),
-    );
+    const { embedder, reloaded, maxDiff } = await compareWithReload(fx, result, count);
     expect(reloaded.length).toBe(count * 64);
-    let maxDiff = 0;
-    for (let i = 0; i < original.length; i++)
-      maxDiff = Math.max(maxDiff, Math.abs(original[i] - reloaded[i]));
     expect(maxDiff).toBeLessThan(1e-6);
     embedder.dispose();
     result.model.dispose();

@@ -1,12 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { loadEmbedder } from '../../src/model/embedder.ts';
-import { embeddingModel } from '../../src/model/network.ts';
 import { DEFAULT_CONFIG, type LossName, type TrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
-import { useTrainFixture } from './fixture.ts';
+import { compareWithReload, useTrainFixture } from './fixture.ts';
 
 // Real data, small: ~2,000 training images, 2 epochs per loss, on wasm (the pure-JS cpu backend
 // trains at a few images/s).
@@ -23,12 +20,6 @@ function config(out: string, overrides: Partial<TrainConfig>): TrainConfig {
     command: 'test',
     ...overrides,
   };
-}
-
-function sampleImages(count: number): Float32Array {
-  const out = new Float32Array(count * 784);
-  for (let i = 0; i < out.length; i++) out[i] = fx.data.test.images[i] / 255;
-  return out;
 }
 
 describe.each<LossName>(['batch_all', 'batch_hard', 'softmax'])(
@@ -65,19 +56,9 @@ describe.each<LossName>(['batch_all', 'batch_hard', 'softmax'])(
       expect(lines.map((l) => JSON.parse(l).type)).toContain('epoch');
 
       const count = 300; // more than one embedding chunk of 256
-      const images = sampleImages(count);
-      const embedder = await loadEmbedder(result.outDir);
+      const { embedder, maxDiff } = await compareWithReload(fx, result, count);
       expect(embedder.modelVersion).toBe(`${loss}@${result.weightsSha256.slice(0, 12)}`);
       expect(embedder.dim).toBe(64);
-      const reloaded = await embedder.embed(images, count);
-      const original = tf.tidy(() =>
-        (
-          embeddingModel(result.model).predict(tf.tensor4d(images, [count, 28, 28, 1])) as tf.Tensor
-        ).dataSync(),
-      );
-      let maxDiff = 0;
-      for (let i = 0; i < original.length; i++)
-        maxDiff = Math.max(maxDiff, Math.abs(original[i] - reloaded[i]));
       expect(maxDiff).toBeLessThan(1e-6);
       embedder.dispose();
       result.model.dispose();
