@@ -5,9 +5,12 @@
  *
  *   npm run bench:train -- [--losses softmax,batch_all,batch_hard] [--steps 30] [--repeats 3]
  *                          [--cpu-steps 1] [--torch-steps 50] [--threads 1] [--arch seed]
+ *   npm run bench:train -- --profile softmax [--steps 10] [--arch seed]
  *
  * Prints one JSON document on stdout. The wasm figure is the median of --repeats timed runs that
  * alternate with the PyTorch runs, so that load from other processes hits both alike.
+ * --profile LOSS prints instead where one wasm step's time goes: kernel wall times (tf.profile)
+ * per kernel and input shapes, slowest first.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     arch: { type: 'string', default: 'seed' },
     // Internal: run one timed measurement in this process and print it (see measureInChild).
     measure: { type: 'string' },
+    profile: { type: 'string' },
     loss: { type: 'string' },
     warmup: { type: 'string', default: '5' },
   },
@@ -142,24 +146,62 @@ function runTorch(loss: Loss): number | undefined {
   return (JSON.parse(line) as { images_per_s: number }).images_per_s;
 }
 
-/** The timed steps of one backend and loss, in a fresh process like each PyTorch run (see main). */
-async function measure(backend: string, loss: Loss): Promise<void> {
+async function warmTrainer(backend: string, loss: Loss): Promise<Trainer | undefined> {
   if (backend === 'wasm') useWasmThreads(threads);
   registerWasmKernels();
   if (!(await tf.setBackend(backend).catch(() => false))) {
     console.log(JSON.stringify({ error: `backend ${backend} does not load here` }));
-    return;
+    return undefined;
   }
-  const set = await loadFashionMnistSplit('test');
-  const trainer = makeTrainer(loss, set);
+  const trainer = makeTrainer(loss, await loadFashionMnistSplit('test'));
+  for (let i = 0; i < Number(args.warmup); i++) trainer.step(i); // kernel setup, XNNPACK operators, JIT
+  return trainer;
+}
+
+/** The timed steps of one backend and loss, in a fresh process like each PyTorch run (see main). */
+async function measure(backend: string, loss: Loss): Promise<void> {
+  const trainer = await warmTrainer(backend, loss);
+  if (trainer === undefined) return;
   const warmup = Number(args.warmup);
-  for (let i = 0; i < warmup; i++) trainer.step(i); // kernel setup, XNNPACK operators, JIT
   const tensorsBefore = tf.memory().numTensors;
   const timed = timeSteps(trainer, backend === 'cpu' ? cpuSteps : steps, warmup);
   // Without warm-up the first step creates the optimizer's moment tensors: no leak check then.
   const leaked = warmup > 0 ? tf.memory().numTensors - tensorsBefore : 0;
   trainer.dispose();
   console.log(JSON.stringify({ ...timed, leaked }));
+}
+
+async function profile(loss: Loss): Promise<void> {
+  const trainer = await warmTrainer('wasm', loss);
+  if (trainer === undefined) return;
+  const perKernel = new Map<string, { ms: number; calls: number }>();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    const info = await tf.profile(() => trainer.step(i));
+    for (const k of info.kernels) {
+      const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+      const e = perKernel.get(key) ?? { ms: 0, calls: 0 };
+      e.ms += Number(k.kernelTimeMs);
+      e.calls++;
+      perKernel.set(key, e);
+    }
+  }
+  const kernels = [...perKernel.entries()]
+    .map(([kernel, e]) => ({ kernel, ms_per_step: round(e.ms / steps, 3), calls_per_step: e.calls / steps }))
+    .sort((a, b) => b.ms_per_step - a.ms_per_step);
+  const report = {
+    bench: 'train-step-profile',
+    loss,
+    arch,
+    // Profiling adds its own cost per kernel: compare kernels with each other, not with bench runs.
+    profiled_wall_ms_per_step: round((performance.now() - t0) / steps, 2),
+    kernel_ms_per_step: round(
+      kernels.reduce((s, k) => s + k.ms_per_step, 0),
+      2,
+    ),
+    kernels,
+  };
+  console.log(JSON.stringify(report, null, 2));
 }
 
 function measureInChild(backend: string, loss: Loss): Timed | undefined {
@@ -262,5 +304,8 @@ async function main(): Promise<void> {
 if (args.measure) {
   await measure(args.measure, args.loss as Loss);
   // The threaded build's pthread workers would otherwise keep the process alive.
+  process.exit(0);
+} else if (args.profile) {
+  await profile(args.profile as Loss);
   process.exit(0);
 } else await main();

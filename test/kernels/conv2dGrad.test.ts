@@ -12,7 +12,8 @@ interface Case {
   pad: Pad;
 }
 
-function randomCases(count: number, seed: number): Case[] {
+/** `tiled`: output channels a multiple of 8, the filter gradient's direct (tiled) path. */
+function randomCases(count: number, seed: number, tiled = false): Case[] {
   const r = values(count * 8, seed).map((v) => (v + 1) / 2);
   const pick = (v: number, lo: number, hi: number) => lo + Math.floor(v * (hi - lo + 1));
   const cases: Case[] = [];
@@ -29,6 +30,7 @@ function randomCases(count: number, seed: number): Case[] {
     const c = cases[i];
     c.f[2] = c.x[3];
     c.f[1] = Math.min(c.f[1], c.x[2]);
+    if (tiled) c.f[3] *= 8;
   }
   return cases;
 }
@@ -52,6 +54,17 @@ const FIXED: Case[] = [
   {
     x: [1, 6, 6, 6],
     f: [2, 2, 6, 3],
+    stride: 3,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [3, 0],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 6, 6, 2],
+    f: [2, 2, 2, 8],
     stride: 3,
     pad: [
       [0, 0],
@@ -141,7 +154,7 @@ describe('wasm convolution kernels (forward, both gradients) match the cpu backe
     expect(await tf.setBackend('wasm')).toBe(true);
   });
 
-  const cases = [...FIXED, ...randomCases(30, 7)];
+  const cases = [...FIXED, ...randomCases(30, 7), ...randomCases(20, 11, true)];
   it.each(cases.map((c, i) => [i, JSON.stringify(c), c] as const))('case %i %s', (i, _name, c) => {
     const cpu = gradsOn('cpu', c, 100 + i);
     const wasm = gradsOn('wasm', c, 100 + i);

@@ -6,18 +6,10 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import type { ConvGeometry } from './layout.ts';
+import { type ConvGeometry, filterRowOffsets, paddedInputSize, padInput } from './layout.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { free, reshape, runWasm } from './wasmOps.ts';
+import { free, heapArray, heapF32, reshape, runWasm } from './wasmOps.ts';
 
-/**
- * dW = im2col(x)^T · dy as one matrix product over N·OH·OW. The transposed
- * im2col (rows kh, kw, ci = the filter layout; columns = output pixels) is
- * written straight into the wasm heap by layout.wat from a channel-major copy
- * of x, because the backend's matMul is fast (XNNPACK) only without
- * transposes (~15x slower with transposeA), and fastest when its second
- * operand, which it packs on every call, is the small dy.
- */
 function conv2DBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
   backend: BackendWasm;
@@ -39,6 +31,70 @@ function conv2DBackpropFilter(args: {
       dimRoundingMode,
     ),
   );
+  return g.outC % 8 === 0
+    ? directFilterGrad(backend, x, dy, g, filterShape)
+    : im2colFilterGrad(backend, x, dy, g, filterShape);
+}
+
+/**
+ * dW accumulated tile by tile in registers by layout.wat's convFilterGrad, straight from a padded
+ * copy of x and from dy: no im2col matrix (14 MB for a 3x3x16 filter at batch 128), whose writing
+ * cost as much as the matrix product itself. Needs outC to be a multiple of 8 (the tile width).
+ */
+function directFilterGrad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  filterShape: number[],
+): TensorInfo {
+  const real = g.kH * g.kW * g.inC;
+  const rows = Math.ceil(real / 4) * 4;
+  const { hp, wp } = paddedInputSize(g);
+  const xp = backend.makeOutput([g.batch, hp, wp, g.inC], 'float32');
+  const rowOff = backend.makeOutput([rows], 'int32');
+  const out = backend.makeOutput(filterShape, 'float32');
+  const dw = rows === real ? out : backend.makeOutput([rows, g.outC], 'float32');
+  padInput(heapF32(backend, x), g, heapF32(backend, xp));
+  filterRowOffsets(g, rows, heapArray(backend, rowOff) as Int32Array);
+  heapF32(backend, dw).fill(0);
+  const xColBytes = g.strideW * g.inC * 4;
+  layoutKernels(backend).convFilterGrad(
+    ptr(backend, xp),
+    ptr(backend, dy),
+    ptr(backend, dw),
+    ptr(backend, rowOff),
+    rows,
+    g.batch,
+    g.outH,
+    g.outW,
+    g.outC,
+    hp * wp * g.inC * 4,
+    g.strideH * wp * g.inC * 4,
+    xColBytes,
+  );
+  if (dw !== out) {
+    heapF32(backend, out).set(heapF32(backend, dw).subarray(0, real * g.outC));
+    free(backend, dw);
+  }
+  free(backend, xp, rowOff);
+  return out;
+}
+
+/**
+ * dW = im2col(x)^T · dy as one matrix product over N·OH·OW, for filters whose outC does not suit
+ * the direct kernel. The transposed im2col (rows kh, kw, ci = the filter layout; columns = output
+ * pixels) is written straight into the wasm heap by layout.wat from a channel-major copy of x,
+ * because the backend's matMul is fast (XNNPACK) only without transposes (~15x slower with
+ * transposeA), and fastest when its second operand, which it packs on every call, is the small dy.
+ */
+function im2colFilterGrad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  filterShape: number[],
+): TensorInfo {
   const k = g.kH * g.kW * g.inC;
   const m = g.batch * g.outH * g.outW;
   const lk = layoutKernels(backend);

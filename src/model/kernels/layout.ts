@@ -119,3 +119,47 @@ export function phaseFilter(filter: Float32Array, g: ConvGeometry, p: Phase, out
     }
   }
 }
+
+/** Height and width of the zero-padded input that every filter tap of every output pixel reads. */
+export function paddedInputSize(g: ConvGeometry): { hp: number; wp: number } {
+  return { hp: (g.outH - 1) * g.strideH + g.kH, wp: (g.outW - 1) * g.strideW + g.kW };
+}
+
+/**
+ * Copies x [N, inH, inW, C] into out [N, hp, wp, C] shifted by the padding, zero elsewhere (and
+ * cropped where the convolution never reads, as 'valid' padding may leave input unread).
+ */
+export function padInput(x: Float32Array, g: ConvGeometry, out: Float32Array): void {
+  const { batch, inH, inW, inC, padTop, padLeft } = g;
+  const { hp, wp } = paddedInputSize(g);
+  const loX = Math.max(0, padLeft);
+  const hiX = Math.min(wp, inW + padLeft);
+  out.fill(0);
+  if (hiX <= loX) return;
+  for (let n = 0; n < batch; n++) {
+    for (let yy = 0; yy < hp; yy++) {
+      const iy = yy - padTop;
+      if (iy < 0 || iy >= inH) continue;
+      const src = ((n * inH + iy) * inW + loX - padLeft) * inC;
+      out.set(x.subarray(src, src + (hiX - loX) * inC), ((n * hp + yy) * wp + loX) * inC);
+    }
+  }
+}
+
+/**
+ * Byte offset, from an output pixel's top-left tap in the padded input, of the input element that
+ * meets row r of the filter gradient (r = (i·kW + j)·C + c), for rows rounded up to a multiple of 4;
+ * the extra rows repeat the last one and are discarded.
+ */
+export function filterRowOffsets(g: ConvGeometry, rows: number, out: Int32Array): void {
+  const { wp } = paddedInputSize(g);
+  const real = g.kH * g.kW * g.inC;
+  for (let r = 0; r < rows; r++) {
+    const k = Math.min(r, real - 1);
+    const c = k % g.inC;
+    const tap = (k - c) / g.inC;
+    const j = tap % g.kW;
+    const i = (tap - j) / g.kW;
+    out[r] = ((i * wp + j) * g.inC + c) * 4;
+  }
+}

@@ -65,6 +65,20 @@ export interface LayoutKernels {
     fh: number,
     fw: number,
   ): void;
+  convFilterGrad(
+    xp: number,
+    dy: number,
+    dw: number,
+    rowOff: number,
+    rows: number,
+    n: number,
+    oh: number,
+    ow: number,
+    co: number,
+    xImgBytes: number,
+    xRowBytes: number,
+    xColBytes: number,
+  ): void;
   sumMiddle(src: number, dst: number, outer: number, rows: number, cols: number, scale: number): void;
 }
 
