@@ -6,9 +6,10 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { type ConvGeometry, filterRowOffsets, paddedInputSize, padInput } from './layout.ts';
+import { directConvInputs, TILE_CHANNELS } from './directConv.ts';
+import { type ConvGeometry, geometry, paddedInputSize } from './layout.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { free, heapArray, heapF32, reshape, runWasm } from './wasmOps.ts';
+import { free, heapF32, reshape, runWasm } from './wasmOps.ts';
 
 function conv2DBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -31,7 +32,7 @@ function conv2DBackpropFilter(args: {
       dimRoundingMode,
     ),
   );
-  return g.outC % 8 === 0
+  return g.outC % TILE_CHANNELS === 0
     ? directFilterGrad(backend, x, dy, g, filterShape)
     : im2colFilterGrad(backend, x, dy, g, filterShape);
 }
@@ -49,14 +50,10 @@ function directFilterGrad(
   filterShape: number[],
 ): TensorInfo {
   const real = g.kH * g.kW * g.inC;
-  const rows = Math.ceil(real / 4) * 4;
   const { hp, wp } = paddedInputSize(g);
-  const xp = backend.makeOutput([g.batch, hp, wp, g.inC], 'float32');
-  const rowOff = backend.makeOutput([rows], 'int32');
+  const { xp, rowOff, rows } = directConvInputs(backend, x, g);
   const out = backend.makeOutput(filterShape, 'float32');
   const dw = rows === real ? out : backend.makeOutput([rows, g.outC], 'float32');
-  padInput(heapF32(backend, x), g, heapF32(backend, xp));
-  filterRowOffsets(g, rows, heapArray(backend, rowOff) as Int32Array);
   heapF32(backend, dw).fill(0);
   const xColBytes = g.strideW * g.inC * 4;
   layoutKernels(backend).convFilterGrad(
@@ -136,24 +133,6 @@ function im2colFilterGrad(
   const out = reshape(backend, prod, filterShape);
   free(backend, prod);
   return out;
-}
-
-export function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
-  return {
-    batch: info.batchSize,
-    inH: info.inHeight,
-    inW: info.inWidth,
-    inC: info.inChannels,
-    outH: info.outHeight,
-    outW: info.outWidth,
-    outC: info.outChannels,
-    kH: info.filterHeight,
-    kW: info.filterWidth,
-    strideH: info.strideHeight,
-    strideW: info.strideWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
 }
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

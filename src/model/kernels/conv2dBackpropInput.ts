@@ -6,8 +6,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { geometry } from './conv2dBackpropFilter.ts';
-import { type ConvGeometry, dilatePad, type Phase, phaseFilter, phases } from './layout.ts';
+import { type ConvGeometry, dilatePad, geometry, type Phase, phaseFilter, phases } from './layout.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
 import { free, heapF32, reshape, runWasm } from './wasmOps.ts';
 

@@ -9,6 +9,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.ts';
+import { conv2DConfig } from './directConv.ts';
 import { broadcastKernelConfigs, identityConfig } from './elementwise.ts';
 import { meanGradConfig } from './gradients.ts';
 import { maxPoolGradConfig } from './pool.ts';
@@ -22,6 +23,7 @@ let configs: KernelConfig[] | undefined;
  */
 export function wasmKernelConfigs(): readonly KernelConfig[] {
   configs ??= [
+    conv2DConfig(),
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
     identityConfig,

@@ -1,3 +1,5 @@
+import type { backend_util } from '@tensorflow/tfjs-core';
+
 /**
  * Geometry of the convolution gradients and the small loops that are not worth
  * SIMD (filters, the rarely used dilation), on plain Float32Arrays that are
@@ -19,6 +21,24 @@ export interface ConvGeometry {
   strideW: number;
   padTop: number;
   padLeft: number;
+}
+
+export function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC: info.outChannels,
+    kH: info.filterHeight,
+    kW: info.filterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
 }
 
 /**
@@ -161,5 +181,22 @@ export function filterRowOffsets(g: ConvGeometry, rows: number, out: Int32Array)
     const j = tap % g.kW;
     const i = (tap - j) / g.kW;
     out[r] = ((i * wp + j) * g.inC + c) * 4;
+  }
+}
+
+/**
+ * Byte offset in the padded input of each output pixel's top-left tap, pixels in NHW order,
+ * for `pixels` rounded up to a multiple of 4; the extra entries repeat the last pixel.
+ */
+export function pixelOffsets(g: ConvGeometry, pixels: number, out: Int32Array): void {
+  const { hp, wp } = paddedInputSize(g);
+  const real = g.batch * g.outH * g.outW;
+  for (let q = 0; q < pixels; q++) {
+    const k = Math.min(q, real - 1);
+    const ox = k % g.outW;
+    const rest = (k - ox) / g.outW;
+    const oy = rest % g.outH;
+    const n = (rest - oy) / g.outH;
+    out[q] = ((n * hp + oy * g.strideH) * wp + ox * g.strideW) * g.inC * 4;
   }
 }

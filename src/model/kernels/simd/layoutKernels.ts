@@ -79,6 +79,16 @@ export interface LayoutKernels {
     xRowBytes: number,
     xColBytes: number,
   ): void;
+  convForward(
+    xp: number,
+    w: number,
+    y: number,
+    pixOff: number,
+    rowOff: number,
+    pixels: number,
+    rows: number,
+    co: number,
+  ): void;
   sumMiddle(src: number, dst: number, outer: number, rows: number, cols: number, scale: number): void;
 }
 

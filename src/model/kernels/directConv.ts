@@ -1,0 +1,113 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  backend_util,
+  type Conv2DAttrs,
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import {
+  type ConvGeometry,
+  filterRowOffsets,
+  geometry,
+  paddedInputSize,
+  padInput,
+  pixelOffsets,
+} from './layout.ts';
+import { layoutKernels, ptr } from './simd/layoutKernels.ts';
+import { free, heapArray, heapF32 } from './wasmOps.ts';
+
+/** The tile width of layout.wat's convolution loops: output channels must be a multiple of it. */
+export const TILE_CHANNELS = 8;
+
+const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/**
+ * What the direct convolution loops read: x zero-padded so that no tap needs a bounds check, and
+ * the byte offset of every filter row's element (rows rounded up to 4 for the filter gradient's
+ * 4-row tiles). The caller frees both.
+ */
+export function directConvInputs(
+  backend: BackendWasm,
+  x: TensorInfo,
+  g: ConvGeometry,
+): { xp: TensorInfo; rowOff: TensorInfo; rows: number } {
+  const rows = roundUp4(g.kH * g.kW * g.inC);
+  const { hp, wp } = paddedInputSize(g);
+  const xp = backend.makeOutput([g.batch, hp, wp, g.inC], 'float32');
+  const rowOff = backend.makeOutput([rows], 'int32');
+  padInput(heapF32(backend, x), g, heapF32(backend, xp));
+  filterRowOffsets(g, rows, heapArray(backend, rowOff) as Int32Array);
+  return { xp, rowOff, rows };
+}
+
+function directConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  const real = g.batch * g.outH * g.outW;
+  const pixels = roundUp4(real);
+  const { xp, rowOff } = directConvInputs(backend, x, g);
+  const pixOff = backend.makeOutput([pixels], 'int32');
+  pixelOffsets(g, pixels, heapArray(backend, pixOff) as Int32Array);
+  const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
+  const y = pixels === real ? out : backend.makeOutput([pixels, g.outC], 'float32');
+  layoutKernels(backend).convForward(
+    ptr(backend, xp),
+    ptr(backend, filter),
+    ptr(backend, y),
+    ptr(backend, pixOff),
+    ptr(backend, rowOff),
+    pixels,
+    g.kH * g.kW * g.inC,
+    g.outC,
+  );
+  if (y !== out) {
+    heapF32(backend, out).set(heapF32(backend, y).subarray(0, real * g.outC));
+    free(backend, y);
+  }
+  free(backend, xp, rowOff, pixOff);
+  return out;
+}
+
+const isOne = (d: number | [number, number] | undefined) =>
+  d === undefined || d === 1 || (Array.isArray(d) && d[0] === 1 && d[1] === 1);
+
+/**
+ * Conv2D by layout.wat's register-tiled loop where it applies (NHWC, no dilation, output channels
+ * a multiple of 8): measured faster than the backend's XNNPACK convolution on the networks'
+ * layers, and the convolutions inside Conv2DBackpropInput go through it too. Other cases go to
+ * the backend's kernel.
+ */
+export function conv2DConfig(): KernelConfig {
+  const original = getKernel('Conv2D', 'wasm');
+  if (original === undefined) throw new Error('wasm backend has no Conv2D kernel');
+  const kernelFunc = (args: {
+    inputs: { x: TensorInfo; filter: TensorInfo };
+    backend: BackendWasm;
+    attrs: Conv2DAttrs;
+  }) => {
+    const { inputs, backend, attrs } = args;
+    const { x, filter } = inputs;
+    const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
+    const outC = filter.shape[3];
+    if (!nhwc || !isOne(attrs.dilations) || outC % TILE_CHANNELS !== 0 || x.dtype !== 'float32') {
+      return original.kernelFunc(args as never);
+    }
+    const g = geometry(
+      backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        attrs.strides,
+        1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+      ),
+    );
+    return directConv2D(backend, x, filter, g);
+  };
+  return {
+    kernelName: 'Conv2D',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
+}
