@@ -24,6 +24,30 @@ export const TILE_CHANNELS = 8;
 const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
+ * The offset tables depend on the geometry only, and a training step meets the same few
+ * geometries every time: computing them took 0.2 ms per convolution at batch 128.
+ */
+const tables = new Map<string, Int32Array>();
+const TABLES_KEPT = 64;
+
+function offsetTable(
+  kind: 'rows' | 'pixels',
+  g: ConvGeometry,
+  length: number,
+  fill: (g: ConvGeometry, length: number, out: Int32Array) => void,
+): Int32Array {
+  const key = `${kind} ${length} ${Object.values(g).join(',')}`;
+  let table = tables.get(key);
+  if (table === undefined) {
+    if (tables.size >= TABLES_KEPT) tables.clear();
+    table = new Int32Array(length);
+    fill(g, length, table);
+    tables.set(key, table);
+  }
+  return table;
+}
+
+/**
  * What the direct convolution loops read: x zero-padded so that no tap needs a bounds check, and
  * the byte offset of every filter row's element (rows rounded up to 4 for the filter gradient's
  * 4-row tiles). The caller frees both.
@@ -38,7 +62,7 @@ export function directConvInputs(
   const xp = backend.makeOutput([g.batch, hp, wp, g.inC], 'float32');
   const rowOff = backend.makeOutput([rows], 'int32');
   padInput(heapF32(backend, x), g, heapF32(backend, xp));
-  filterRowOffsets(g, rows, heapArray(backend, rowOff) as Int32Array);
+  heapArray(backend, rowOff).set(offsetTable('rows', g, rows, filterRowOffsets));
   return { xp, rowOff, rows };
 }
 
@@ -47,7 +71,7 @@ function directConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, g
   const pixels = roundUp4(real);
   const { xp, rowOff } = directConvInputs(backend, x, g);
   const pixOff = backend.makeOutput([pixels], 'int32');
-  pixelOffsets(g, pixels, heapArray(backend, pixOff) as Int32Array);
+  heapArray(backend, pixOff).set(offsetTable('pixels', g, pixels, pixelOffsets));
   const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
   const y = pixels === real ? out : backend.makeOutput([pixels, g.outC], 'float32');
   layoutKernels(backend).convForward(

@@ -21,3 +21,24 @@ export const meanGradConfig: GradConfig = {
     };
   },
 };
+
+/** The project's kernel for the ReLU gradient (wasm only), named apart from tfjs's kernels. */
+export const RELU_GRAD = 'ProjectReluGrad';
+
+/**
+ * The ReLU gradient as one kernel where the backend has it (wasm: one SIMD pass) instead of
+ * tfjs-core's step, cast and multiply, three passes over every activation; other backends keep
+ * tfjs-core's formula, with the same result.
+ */
+export const reluGradConfig: GradConfig = {
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    const [x] = saved;
+    const g = dy as tf.Tensor;
+    if (tf.getKernel(RELU_GRAD, tf.getBackend()) !== undefined && x.dtype === 'float32') {
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
+    }
+    return { x: () => tf.mul(g, tf.cast(tf.step(x), 'float32')) };
+  },
+};

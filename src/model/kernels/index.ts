@@ -10,8 +10,15 @@ import {
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.ts';
 import { conv2DConfig } from './directConv.ts';
-import { broadcastKernelConfigs, identityConfig } from './elementwise.ts';
-import { meanGradConfig } from './gradients.ts';
+import {
+  biasAddConfig,
+  broadcastKernelConfigs,
+  castConfig,
+  identityConfig,
+  reluGradKernelConfig,
+} from './elementwise.ts';
+import { meanGradConfig, reluGradConfig } from './gradients.ts';
+import { matMulConfig } from './matMul.ts';
 import { maxPoolGradConfig } from './pool.ts';
 import { meanConfig, sumConfig } from './reduce.ts';
 
@@ -27,6 +34,10 @@ export function wasmKernelConfigs(): readonly KernelConfig[] {
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
     identityConfig,
+    biasAddConfig(),
+    castConfig(),
+    matMulConfig(),
+    reluGradKernelConfig,
     sumConfig(),
     meanConfig(),
     maxPoolGradConfig(),
@@ -37,9 +48,11 @@ export function wasmKernelConfigs(): readonly KernelConfig[] {
 
 /**
  * Registers the project's own kernels on the wasm backend so that training works there, and fast
- * (tfjs-backend-wasm ships no Conv2DBackpropFilter, a naive Conv2DBackpropInput and slow paths for
- * broadcasting comparisons, reductions over leading axes and Identity). Safe to call before or
- * after the wasm backend is initialised, and any number of times.
+ * (tfjs-backend-wasm ships no Conv2DBackpropFilter, a naive Conv2DBackpropInput, and slow paths
+ * for bias adds, transposed matMuls, broadcasting comparisons, reductions over leading axes,
+ * Identity and same-type Cast; its Conv2D is slower than the project's tiled loop), and the
+ * gradients of Mean and ReLU. Safe to call before or after the wasm backend is initialised, and
+ * any number of times.
  */
 export function registerWasmKernels(): void {
   for (const config of wasmKernelConfigs()) {
@@ -49,7 +62,9 @@ export function registerWasmKernels(): void {
     }
     registerKernel(config);
   }
-  if (getGradient(meanGradConfig.kernelName) !== meanGradConfig) registerGradient(meanGradConfig);
+  for (const grad of [meanGradConfig, reluGradConfig]) {
+    if (getGradient(grad.kernelName) !== grad) registerGradient(grad);
+  }
 }
 
 export { useWasmThreads } from './threads.ts';

@@ -525,4 +525,51 @@
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
       (br $pl))))
 
+;; dst[r, c] = src[r, c] + vec[c] for rows x cols floats (a bias added to every pixel); dst may be src.
+(func (export "addRowVector") (param $src i32) (param $vec i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $end i32) (local $v i32) (local $vEnd4 i32) (local $vEnd i32)
+    (local.set $vEnd (i32.add (local.get $vec) (i32.shl (local.get $cols) (i32.const 2))))
+    (local.set $vEnd4 (i32.add (local.get $vec) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $rows) (local.get $cols)) (i32.const 2))))
+    (block $rd (loop $rl
+      (br_if $rd (i32.ge_u (local.get $dst) (local.get $end)))
+      (local.set $v (local.get $vec))
+      (block $vd (loop $vl
+        (br_if $vd (i32.ge_u (local.get $v) (local.get $vEnd4)))
+        (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $src)) (v128.load (local.get $v))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (br $vl)))
+      (block $sd (loop $sl
+        (br_if $sd (i32.ge_u (local.get $v) (local.get $vEnd)))
+        (f32.store (local.get $dst) (f32.add (f32.load (local.get $src)) (f32.load (local.get $v))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $v (i32.add (local.get $v) (i32.const 4)))
+        (br $sl)))
+      (br $rl))))
+
+;; The ReLU gradient in one pass: dx = dy where x > 0, else 0 (n floats, a multiple of 4 or not).
+(func (export "reluGrad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (local $end4 i32) (local $end i32)
+    (local.set $end (i32.add (local.get $dx) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $dx) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vd (loop $vl
+      (br_if $vd (i32.ge_u (local.get $dx) (local.get $end4)))
+      (v128.store (local.get $dx) (v128.and (v128.load (local.get $dy))
+        (f32x4.gt (v128.load (local.get $x)) (v128.const i32x4 0 0 0 0))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+      (br $vl)))
+    (block $sd (loop $sl
+      (br_if $sd (i32.ge_u (local.get $dx) (local.get $end)))
+      (f32.store (local.get $dx) (select (f32.load (local.get $dy)) (f32.const 0)
+        (f32.gt (f32.load (local.get $x)) (f32.const 0))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+      (br $sl))))
+
 )

@@ -89,6 +89,8 @@ export interface LayoutKernels {
     rows: number,
     co: number,
   ): void;
+  addRowVector(src: number, vec: number, dst: number, rows: number, cols: number): void;
+  reluGrad(dy: number, x: number, dx: number, n: number): void;
   sumMiddle(src: number, dst: number, outer: number, rows: number, cols: number, scale: number): void;
 }
 
