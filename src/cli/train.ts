@@ -16,6 +16,7 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --lr-schedule constant|cosine (default ${DEFAULT_CONFIG.lrSchedule})
   --margin X            triplet margin (default ${DEFAULT_CONFIG.margin})
   --squared             squared euclidean distances in the triplet loss
+  --soft-margin         batch_hard with softplus(d_hp - d_hn) instead of the hinge (no margin)
   --sampler pk|random   (default ${DEFAULT_CONFIG.sampler}); --pk-classes P (default ${DEFAULT_CONFIG.pkClasses}, K = batch/P)
   --arch seed|improved  (default ${DEFAULT_CONFIG.arch})
   --warmup-epochs N     epochs of batch_all before a triplet loss (default 0)
@@ -56,6 +57,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       'lr-schedule': { type: 'string' },
       margin: { type: 'string' },
       squared: { type: 'boolean' },
+      'soft-margin': { type: 'boolean' },
       sampler: { type: 'string' },
       'pk-classes': { type: 'string' },
       arch: { type: 'string' },
@@ -82,6 +84,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     lrSchedule: (values['lr-schedule'] ?? d.lrSchedule) as LrSchedule,
     margin: num(values.margin, d.margin, '--margin'),
     squared: values.squared ?? d.squared,
+    softMargin: values['soft-margin'] ?? d.softMargin,
     sampler: (values.sampler ?? d.sampler) as SamplerKind,
     pkClasses: num(values['pk-classes'], d.pkClasses, '--pk-classes'),
     arch: (values.arch ?? d.arch) as Arch,

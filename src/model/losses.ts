@@ -8,6 +8,16 @@ export interface TripletOptions {
   margin?: number;
   /** Squared euclidean distances instead of euclidean. */
   squared?: boolean;
+  /**
+   * Batch-hard only: softplus(d_hp − d_hn) instead of the hinge (the "soft margin" of Hermans et
+   * al., 2017), which still pushes correctly ordered triplets apart; the margin is not used.
+   */
+  softMargin?: boolean;
+}
+
+/** log(1 + e^x) without overflow. */
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 /**
@@ -204,7 +214,8 @@ function jsSelectedLoss(
 }
 
 /**
- * Batch-hard triplet loss: mean over anchors of relu(hardest positive - hardest negative + margin).
+ * Batch-hard triplet loss: mean over anchors of relu(hardest positive - hardest negative + margin),
+ * or of softplus(hardest positive - hardest negative) with `softMargin`.
  * The arg-max/arg-min selection runs in plain JS on the [B,B] distances and the gradient is written
  * out (±1/B at the two selected entries of each active anchor): tfjs' max/min gradients cost a
  * dozen tensor passes and, on ties, send the gradient to every tied entry.
@@ -234,11 +245,18 @@ export function batchHardTripletLoss(
           hnAt = j;
         }
       }
-      const hinge = hp - hn + margin;
-      if (hnAt < 0 || hinge <= 0) continue;
-      sum += hinge;
-      if (hpAt >= 0) grad[a * n + hpAt] += 1 / n;
-      grad[a * n + hnAt] -= 1 / n;
+      if (hnAt < 0) continue;
+      let slope = 1;
+      if (opts.softMargin) {
+        sum += softplus(hp - hn);
+        slope = 1 / (1 + Math.exp(hn - hp));
+      } else {
+        const hinge = hp - hn + margin;
+        if (hinge <= 0) continue;
+        sum += hinge;
+      }
+      if (hpAt >= 0) grad[a * n + hpAt] += slope / n;
+      grad[a * n + hnAt] -= slope / n;
     }
     return sum / n;
   });

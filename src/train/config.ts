@@ -25,6 +25,8 @@ export interface TrainConfig {
   lrSchedule: LrSchedule;
   augment: Augmentation;
   squared: boolean;
+  /** Batch-hard with softplus instead of the hinge (see TripletOptions.softMargin). */
+  softMargin: boolean;
   /** Use only the first N training images (tests, quick runs); 0 = all. */
   trainLimit: number;
   /** Training images held out for validation (trainValidationSplit, always with its fixed seed 42). */
@@ -54,6 +56,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   lrSchedule: 'constant',
   augment: 'none',
   squared: false,
+  softMargin: false,
   trainLimit: 0,
   valCount: 5000,
   valLimit: 0,
@@ -88,6 +91,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   check(Number.isInteger(c.valLimit) && c.valLimit >= 0, '--val-limit must be a non-negative integer');
   check(Number.isInteger(c.logEvery) && c.logEvery >= 1, '--log-every must be a positive integer');
   check(c.out.trim() !== '', '--out is required');
+  check(!c.softMargin || c.loss === 'batch_hard', '--soft-margin applies to --loss batch_hard only');
   if (c.sampler === 'pk') {
     check(
       Number.isInteger(c.pkClasses) && c.pkClasses >= 2 && c.pkClasses <= 10,

@@ -83,7 +83,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
   await mkdir(config.out, { recursive: true });
   const metricsPath = join(config.out, 'metrics.jsonl');
   const identity = runIdentity(config);
-  const tripletOpts = { margin: config.margin, squared: config.squared };
+  const tripletOpts = { margin: config.margin, squared: config.squared, softMargin: config.softMargin };
   const head = config.loss === 'softmax' ? 'softmax' : 'embedding';
 
   let model: tfl.LayersModel;

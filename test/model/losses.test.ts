@@ -46,11 +46,11 @@ function hardest(labels: number[], e: Emb, a: number, squared: boolean) {
   return { hp, hn };
 }
 
-function naiveBatchHard(labels: number[], e: Emb, margin: number, squared: boolean): number {
+function naiveBatchHard(labels: number[], e: Emb, margin: number, squared: boolean, soft = false): number {
   let sum = 0;
   for (let a = 0; a < e.length; a++) {
     const { hp, hn } = hardest(labels, e, a, squared);
-    sum += Math.max(hp - hn + margin, 0);
+    sum += soft ? Math.log(1 + Math.exp(hp - hn)) : Math.max(hp - hn + margin, 0);
   }
   return sum / e.length;
 }
@@ -202,6 +202,13 @@ describe('triplet losses vs naive loops on random embeddings', () => {
         const out = withTensors(labels, emb, (l, e) => batchHardTripletLoss(l, e, { squared }));
         expect(Math.abs(scalar(out) - ref)).toBeLessThan(1e-5);
       });
+      it(`batch-hard soft margin (squared=${squared}, seed ${seed})`, () => {
+        const ref = naiveBatchHard(labels, emb, 0.5, squared, true);
+        const out = withTensors(labels, emb, (l, e) =>
+          batchHardTripletLoss(l, e, { squared, softMargin: true }),
+        );
+        expect(Math.abs(scalar(out) - ref)).toBeLessThan(1e-5);
+      });
       it(`semi-hard (squared=${squared}, seed ${seed})`, () => {
         const ref = naiveSemiHard(labels, emb, 0.5, squared);
         const out = withTensors(labels, emb, (l, e) => batchSemiHardTripletLoss(l, e, { squared }));
@@ -235,6 +242,15 @@ describe('hand-computed tiny cases', () => {
   });
   it('batch-hard: anchors 0 and 1 give 1.5, anchor 2 (no positive) gives 0 → mean 1', () => {
     expect(scalar(withTensors(labels, emb, (l, e) => batchHardTripletLoss(l, e)))).toBeCloseTo(1, 6);
+  });
+  it('batch-hard soft margin: (2·ln(1 + e^(2-1)) + ln(1 + e^(0-1))) / 3, no margin', () => {
+    const expected = (2 * Math.log(1 + Math.E) + Math.log(1 + Math.exp(-1))) / 3;
+    for (const margin of [0.5, 2]) {
+      const out = withTensors(labels, emb, (l, e) =>
+        batchHardTripletLoss(l, e, { margin, softMargin: true }),
+      );
+      expect(scalar(out)).toBeCloseTo(expected, 6);
+    }
   });
   it('squared distances: 4 - 1 + 0.5 = 3.5', () => {
     const out = withTensors(labels, emb, (l, e) => batchAllTripletLoss(l, e, { squared: true }));
@@ -273,6 +289,11 @@ describe('gradients vs finite differences (float64 naive loss)', () => {
       'batch-hard squared',
       (l, e) => batchHardTripletLoss(l, e, { squared: true }),
       (e) => naiveBatchHard(labels, e, 0.5, true),
+    ],
+    [
+      'batch-hard soft margin',
+      (l, e) => batchHardTripletLoss(l, e, { softMargin: true }),
+      (e) => naiveBatchHard(labels, e, 0.5, false, true),
     ],
     ['semi-hard', (l, e) => batchSemiHardTripletLoss(l, e), (e) => naiveSemiHard(labels, e, 0.5, false)],
     ['softmax', (l, e) => softmaxCrossEntropy(l, e), (e) => naiveSoftmaxCE(labels, e)],

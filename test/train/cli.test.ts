@@ -34,7 +34,6 @@ function start(args: string[]): {
   return { child, done };
 }
 
-/** The CLI's result is the last stdout line (pino logs, also JSON lines, come before it). */
 /** The CLI's result: its last stdout JSON line that is not a pino log line (pino may flush after it). */
 function resultLine(stdout: string): unknown {
   const lines = stdout

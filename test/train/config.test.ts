@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, type TrainConfig, validateConfig } from '../../src/train/config.ts';
+
+const config = (over: Partial<TrainConfig>): TrainConfig => ({ ...DEFAULT_CONFIG, out: 'models/x', ...over });
+
+describe('validateConfig', () => {
+  it('accepts the defaults and the soft margin with batch_hard', () => {
+    expect(validateConfig(config({}))).toBeTruthy();
+    expect(validateConfig(config({ loss: 'batch_hard', softMargin: true })).softMargin).toBe(true);
+  });
+  it('rejects the soft margin with another loss, and a P that does not divide the batch', () => {
+    expect(() => validateConfig(config({ loss: 'batch_all', softMargin: true }))).toThrow(/--soft-margin/);
+    expect(() => validateConfig(config({ sampler: 'pk', pkClasses: 6, batchSize: 128 }))).toThrow(
+      /multiple of P/,
+    );
+  });
+});
