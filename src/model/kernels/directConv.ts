@@ -1,12 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import {
-  backend_util,
-  type Conv2DAttrs,
-  getKernel,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { backend_util, type Conv2DAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import {
   type ConvGeometry,
   filterRowOffsets,
@@ -16,7 +9,7 @@ import {
   pixelOffsets,
 } from './layout.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { free, heapArray, heapF32 } from './wasmOps.ts';
+import { free, heapArray, heapF32, wrapWasmKernel } from './wasmOps.ts';
 
 /** The tile width of layout.wat's convolution loops: output channels must be a multiple of it. */
 export const TILE_CHANNELS = 8;
@@ -102,19 +95,12 @@ const isOne = (d: number | [number, number] | undefined) =>
  * the backend's kernel.
  */
 export function conv2DConfig(): KernelConfig {
-  const original = getKernel('Conv2D', 'wasm');
-  if (original === undefined) throw new Error('wasm backend has no Conv2D kernel');
-  const kernelFunc = (args: {
-    inputs: { x: TensorInfo; filter: TensorInfo };
-    backend: BackendWasm;
-    attrs: Conv2DAttrs;
-  }) => {
-    const { inputs, backend, attrs } = args;
+  type Inputs = { x: TensorInfo; filter: TensorInfo };
+  return wrapWasmKernel<Inputs, Conv2DAttrs>('Conv2D', ({ inputs, backend, attrs }) => {
     const { x, filter } = inputs;
     const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
-    const outC = filter.shape[3];
-    if (!nhwc || !isOne(attrs.dilations) || outC % TILE_CHANNELS !== 0 || x.dtype !== 'float32') {
-      return original.kernelFunc(args as never);
+    if (!nhwc || !isOne(attrs.dilations) || filter.shape[3] % TILE_CHANNELS !== 0 || x.dtype !== 'float32') {
+      return undefined;
     }
     const g = geometry(
       backend_util.computeConv2DInfo(
@@ -127,11 +113,5 @@ export function conv2DConfig(): KernelConfig {
       ),
     );
     return directConv2D(backend, x, filter, g);
-  };
-  return {
-    kernelName: 'Conv2D',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
+  });
 }

@@ -2,7 +2,6 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   backend_util,
   type CastAttrs,
-  getKernel,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
@@ -10,7 +9,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from './gradients.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { heapArray } from './wasmOps.ts';
+import { heapArray, wrapWasmKernel } from './wasmOps.ts';
 
 type Heap = Float32Array | Int32Array | Uint8Array;
 type Op = (a: number, b: number) => number;
@@ -93,11 +92,9 @@ function sameShape(a: number[], b: number[]): boolean {
 }
 
 function broadcastConfig(kernelName: string, op: Op, bool: boolean): KernelConfig {
-  const original = getKernel(kernelName, 'wasm');
-  if (original === undefined) throw new Error(`wasm backend has no ${kernelName} kernel`);
-  const kernelFunc = (args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: BackendWasm }) => {
+  return wrapWasmKernel<{ a: TensorInfo; b: TensorInfo }>(kernelName, (args) => {
     const { a, b } = args.inputs;
-    if (sameShape(a.shape, b.shape) || a.dtype === 'string') return original.kernelFunc(args as never);
+    if (sameShape(a.shape, b.shape) || a.dtype === 'string') return undefined;
     const { backend } = args;
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const out = backend.makeOutput(outShape, bool ? 'bool' : a.dtype);
@@ -112,13 +109,7 @@ function broadcastConfig(kernelName: string, op: Op, bool: boolean): KernelConfi
       op,
     );
     return out;
-  };
-  return {
-    kernelName,
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
+  });
 }
 
 /** Built lazily: they wrap the backend's kernels, which must be registered first. */
@@ -145,28 +136,19 @@ export const identityConfig: KernelConfig = {
  * the backend's broadcasting Add took 1.2 ms for [128, 14, 14, 32] + [32]. Other adds go to it.
  */
 export function biasAddConfig(): KernelConfig {
-  const original = getKernel('Add', 'wasm');
-  if (original === undefined) throw new Error('wasm backend has no Add kernel');
   const isBias = (x: TensorInfo, v: TensorInfo) =>
     x.shape.length >= 2 && v.shape.length === 1 && v.shape[0] === x.shape[x.shape.length - 1];
-  const kernelFunc = (args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: BackendWasm }) => {
-    const { inputs, backend } = args;
+  return wrapWasmKernel<{ a: TensorInfo; b: TensorInfo }>('Add', ({ inputs, backend }) => {
     const { a, b } = inputs;
-    if (a.dtype !== 'float32' || b.dtype !== 'float32') return original.kernelFunc(args as never);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
     const [x, v] = isBias(a, b) ? [a, b] : isBias(b, a) ? [b, a] : [];
-    if (x === undefined || v === undefined) return original.kernelFunc(args as never);
+    if (x === undefined || v === undefined) return undefined;
     const out = backend.makeOutput(x.shape, 'float32');
     const cols = v.shape[0];
     const rows = util.sizeFromShape(x.shape) / cols;
     layoutKernels(backend).addRowVector(ptr(backend, x), ptr(backend, v), ptr(backend, out), rows, cols);
     return out;
-  };
-  return {
-    kernelName: 'Add',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
+  });
 }
 
 /**
@@ -174,19 +156,11 @@ export function biasAddConfig(): KernelConfig {
  * float32 step mask to float32 on every layer, which the backend copies.
  */
 export function castConfig(): KernelConfig {
-  const original = getKernel('Cast', 'wasm');
-  if (original === undefined) throw new Error('wasm backend has no Cast kernel');
-  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: CastAttrs }) => {
-    const { inputs, backend, attrs } = args;
-    if (attrs.dtype !== inputs.x.dtype) return original.kernelFunc(args as never);
-    return identityConfig.kernelFunc({ inputs, backend, attrs: {} } as never);
-  };
-  return {
-    kernelName: 'Cast',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
+  return wrapWasmKernel<{ x: TensorInfo }, CastAttrs>('Cast', ({ inputs, backend, attrs }) =>
+    attrs.dtype === inputs.x.dtype
+      ? (identityConfig.kernelFunc({ inputs, backend, attrs: {} }) as TensorInfo)
+      : undefined,
+  );
 }
 
 export const reluGradKernelConfig: KernelConfig = {

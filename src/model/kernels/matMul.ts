@@ -1,13 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import {
-  type BatchMatMulAttrs,
-  getKernel,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { BatchMatMulAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { free } from './wasmOps.ts';
+import { free, wrapWasmKernel } from './wasmOps.ts';
 
 /** [..., rows, cols] -> [..., cols, rows], matrix by matrix. */
 function transposeLast2(backend: BackendWasm, x: TensorInfo): TensorInfo {
@@ -31,33 +25,21 @@ function transposeLast2(backend: BackendWasm, x: TensorInfo): TensorInfo {
  * (XNNPACK) only without transposes, e.g. 0.5 ms for the [128, 64]^T x [128, 64] weight gradient.
  */
 export function matMulConfig(): KernelConfig {
-  const original = getKernel('BatchMatMul', 'wasm');
-  if (original === undefined) throw new Error('wasm backend has no BatchMatMul kernel');
-  const kernelFunc = (args: {
-    inputs: { a: TensorInfo; b: TensorInfo };
-    backend: BackendWasm;
-    attrs: BatchMatMulAttrs;
-  }) => {
-    const { inputs, backend, attrs } = args;
+  type Inputs = { a: TensorInfo; b: TensorInfo };
+  return wrapWasmKernel<Inputs, BatchMatMulAttrs>('BatchMatMul', ({ inputs, backend, attrs }, original) => {
     const { a, b } = inputs;
     if ((!attrs.transposeA && !attrs.transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32') {
-      return original.kernelFunc(args as never);
+      return undefined;
     }
     const a2 = attrs.transposeA ? transposeLast2(backend, a) : a;
     const b2 = attrs.transposeB ? transposeLast2(backend, b) : b;
-    const out = original.kernelFunc({
+    const out = original({
       inputs: { a: a2, b: b2 },
       backend,
       attrs: { transposeA: false, transposeB: false },
-    }) as TensorInfo;
+    });
     if (a2 !== a) free(backend, a2);
     if (b2 !== b) free(backend, b2);
     return out;
-  };
-  return {
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
+  });
 }

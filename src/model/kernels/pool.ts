@@ -1,14 +1,11 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   backend_util,
-  getKernel,
   type KernelConfig,
-  type KernelFunc,
   type MaxPoolGradAttrs,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { heapF32 } from './wasmOps.ts';
+import { heapF32, wrapWasmKernel } from './wasmOps.ts';
 
 /**
  * Routes each dy to the first maximum of its window (scan order row, column: the cpu backend's
@@ -64,16 +61,10 @@ export function maxPoolGradInto(
 }
 
 export function maxPoolGradConfig(): KernelConfig {
-  const original = getKernel('MaxPoolGrad', 'wasm');
-  if (original === undefined) throw new Error('wasm backend has no MaxPoolGrad kernel');
-  const kernelFunc = (args: {
-    inputs: { dy: TensorInfo; input: TensorInfo };
-    backend: BackendWasm;
-    attrs: MaxPoolGradAttrs;
-  }) => {
+  return wrapWasmKernel<{ dy: TensorInfo; input: TensorInfo }, MaxPoolGradAttrs>('MaxPoolGrad', (args) => {
     const { inputs, backend, attrs } = args;
     const { dy, input } = inputs;
-    if (input.dtype !== 'float32') return original.kernelFunc(args as never);
+    if (input.dtype !== 'float32') return undefined;
     const info = backend_util.computePool2DInfo(
       input.shape as [number, number, number, number],
       attrs.filterSize,
@@ -115,11 +106,5 @@ export function maxPoolGradConfig(): KernelConfig {
       new Int32Array(c),
     );
     return dx;
-  };
-  return {
-    kernelName: 'MaxPoolGrad',
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
+  });
 }

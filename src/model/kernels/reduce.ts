@@ -1,14 +1,6 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import {
-  backend_util,
-  getKernel,
-  type KernelConfig,
-  type KernelFunc,
-  type SumAttrs,
-  type TensorInfo,
-  util,
-} from '@tensorflow/tfjs-core';
+import { backend_util, type KernelConfig, type SumAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
+import { wrapWasmKernel } from './wasmOps.ts';
 
 /**
  * Sum and Mean over a block of consecutive axes that leaves the last axis (the bias gradients:
@@ -17,9 +9,7 @@ import { layoutKernels, ptr } from './simd/layoutKernels.ts';
  * the wasm backend (a 37 ms Tile, a 1 ms Mean at batch 128). Other reductions go to the backend.
  */
 function reduceConfig(kernelName: 'Sum' | 'Mean'): KernelConfig {
-  const original = getKernel(kernelName, 'wasm');
-  if (original === undefined) throw new Error(`wasm backend has no ${kernelName} kernel`);
-  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: SumAttrs }) => {
+  return wrapWasmKernel<{ x: TensorInfo }, SumAttrs>(kernelName, (args) => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
     const rank = x.shape.length;
@@ -27,7 +17,7 @@ function reduceConfig(kernelName: 'Sum' | 'Mean'): KernelConfig {
     const first = axes[0];
     const last = axes[axes.length - 1];
     const block = axes.length > 0 && last - first === axes.length - 1 && last < rank - 1;
-    if (!block || x.dtype !== 'float32') return original.kernelFunc(args as never);
+    if (!block || x.dtype !== 'float32') return undefined;
     const outer = util.sizeFromShape(x.shape.slice(0, first));
     const rows = util.sizeFromShape(x.shape.slice(first, last + 1));
     const cols = util.sizeFromShape(x.shape.slice(last + 1));
@@ -38,13 +28,7 @@ function reduceConfig(kernelName: 'Sum' | 'Mean'): KernelConfig {
     const scale = kernelName === 'Mean' ? 1 / rows : 1;
     layoutKernels(backend).sumMiddle(ptr(backend, x), ptr(backend, out), outer, rows, cols, scale);
     return out;
-  };
-  return {
-    kernelName,
-    backendName: 'wasm',
-    setupFunc: original.setupFunc,
-    kernelFunc: kernelFunc as unknown as KernelFunc,
-  };
+  });
 }
 
 export const sumConfig = (): KernelConfig => reduceConfig('Sum');

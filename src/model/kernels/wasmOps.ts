@@ -1,6 +1,8 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   getKernel,
+  type KernelConfig,
+  type KernelFunc,
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type TensorInfo,
@@ -23,6 +25,37 @@ export function runWasm(
   const out = kernel.kernelFunc({ inputs, attrs, backend });
   if (Array.isArray(out)) throw new Error(`${kernelName} returned several outputs`);
   return out;
+}
+
+/** What a wasm kernel function receives, with its inputs and attributes typed by the caller. */
+export interface WasmKernelArgs<Inputs, Attrs = NamedAttrMap> {
+  inputs: Inputs;
+  backend: BackendWasm;
+  attrs: Attrs;
+}
+
+/**
+ * A kernel that replaces one of the backend's for the cases `fast` handles; where it returns
+ * undefined, the backend's own kernel runs. `fast` may also call that kernel itself (`original`).
+ * The backend's kernel is captured when this is called: before the replacement is registered.
+ */
+export function wrapWasmKernel<Inputs, Attrs = NamedAttrMap>(
+  kernelName: string,
+  fast: (
+    args: WasmKernelArgs<Inputs, Attrs>,
+    original: (args: WasmKernelArgs<Inputs, Attrs>) => TensorInfo,
+  ) => TensorInfo | undefined,
+): KernelConfig {
+  const kernel = getKernel(kernelName, 'wasm');
+  if (kernel === undefined) throw new Error(`wasm backend has no ${kernelName} kernel`);
+  const original = (args: WasmKernelArgs<Inputs, Attrs>) => kernel.kernelFunc(args as never) as TensorInfo;
+  const kernelFunc = (args: WasmKernelArgs<Inputs, Attrs>) => fast(args, original) ?? original(args);
+  return {
+    kernelName,
+    backendName: 'wasm',
+    setupFunc: kernel.setupFunc,
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
 }
 
 export function free(backend: BackendWasm, ...infos: TensorInfo[]): void {
