@@ -35,6 +35,14 @@ function randomCases(count: number, seed: number, tiled = false): Case[] {
   return cases;
 }
 
+/** Explicit padding: 2 above, 1 below, 3 left, 0 right. */
+const PAD_2130 = [
+  [0, 0],
+  [2, 1],
+  [3, 0],
+  [0, 0],
+];
+
 const FIXED: Case[] = [
   { x: [3, 28, 28, 1], f: [3, 3, 1, 16], stride: 2, pad: 'same' },
   { x: [2, 14, 14, 16], f: [3, 3, 16, 32], stride: 1, pad: 'same' },
@@ -51,39 +59,9 @@ const FIXED: Case[] = [
   { x: [1, 8, 9, 7], f: [2, 3, 7, 4], stride: [3, 2], pad: 'valid' },
   { x: [3, 5, 5, 6], f: [1, 1, 6, 3], stride: 2, pad: 'same' },
   // Explicit padding larger than the filter: phases would start past dy's first row (dilation fallback).
-  {
-    x: [1, 6, 6, 6],
-    f: [2, 2, 6, 3],
-    stride: 3,
-    pad: [
-      [0, 0],
-      [2, 1],
-      [3, 0],
-      [0, 0],
-    ],
-  },
-  {
-    x: [1, 6, 6, 2],
-    f: [2, 2, 2, 8],
-    stride: 3,
-    pad: [
-      [0, 0],
-      [2, 1],
-      [3, 0],
-      [0, 0],
-    ],
-  },
-  {
-    x: [1, 6, 6, 2],
-    f: [2, 2, 2, 3],
-    stride: 3,
-    pad: [
-      [0, 0],
-      [2, 1],
-      [3, 0],
-      [0, 0],
-    ],
-  },
+  { x: [1, 6, 6, 6], f: [2, 2, 6, 3], stride: 3, pad: PAD_2130 },
+  { x: [1, 6, 6, 2], f: [2, 2, 2, 8], stride: 3, pad: PAD_2130 },
+  { x: [1, 6, 6, 2], f: [2, 2, 2, 3], stride: 3, pad: PAD_2130 },
   {
     x: [2, 5, 7, 3],
     f: [3, 2, 3, 2],
