@@ -7,7 +7,6 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { directConvInputs, TILE_CHANNELS } from './directConv.ts';
-import { helperThread } from './helperThread.ts';
 import { type ConvGeometry, geometry, paddedInputSize } from './layout.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
 import { free, heapF32, reshape, runWasm } from './wasmOps.ts';
@@ -55,38 +54,22 @@ function directFilterGrad(
   const { xp, rowOff, rows } = directConvInputs(backend, x, g);
   const out = backend.makeOutput(filterShape, 'float32');
   const dw = rows === real ? out : backend.makeOutput([rows, g.outC], 'float32');
-  // With a helper thread, it sums the second half of the images into its own buffer.
-  const helper = helperThread(backend);
-  const split = helper ? Math.floor(g.batch / 2) : g.batch;
-  const dw2 = helper && split > 0 ? backend.makeOutput([rows, g.outC], 'float32') : undefined;
   heapF32(backend, dw).fill(0);
-  if (dw2) heapF32(backend, dw2).fill(0);
-  const xImgBytes = hp * wp * g.inC * 4;
-  const dyImgBytes = g.outH * g.outW * g.outC * 4;
-  const run = (fn: (...args: number[]) => void, into: TensorInfo, from: number, to: number) =>
-    fn(
-      ptr(backend, xp) + from * xImgBytes,
-      ptr(backend, dy) + from * dyImgBytes,
-      ptr(backend, into),
-      ptr(backend, rowOff),
-      rows,
-      to - from,
-      g.outH,
-      g.outW,
-      g.outC,
-      xImgBytes,
-      g.strideH * wp * g.inC * 4,
-      g.strideW * g.inC * 4,
-    );
-  const lk = layoutKernels(backend);
-  if (helper && dw2) run((...args) => helper.start('convFilterGrad', args), dw2, split, g.batch);
-  run(lk.convFilterGrad, dw, 0, dw2 ? split : g.batch);
-  if (helper && dw2) {
-    helper.finish();
-    // dw += dw2, as a one-row "bias add" over the whole buffer.
-    lk.addRowVector(ptr(backend, dw), ptr(backend, dw2), ptr(backend, dw), 1, rows * g.outC);
-    free(backend, dw2);
-  }
+  const xColBytes = g.strideW * g.inC * 4;
+  layoutKernels(backend).convFilterGrad(
+    ptr(backend, xp),
+    ptr(backend, dy),
+    ptr(backend, dw),
+    ptr(backend, rowOff),
+    rows,
+    g.batch,
+    g.outH,
+    g.outW,
+    g.outC,
+    hp * wp * g.inC * 4,
+    g.strideH * wp * g.inC * 4,
+    xColBytes,
+  );
   if (dw !== out) {
     heapF32(backend, out).set(heapF32(backend, dw).subarray(0, real * g.outC));
     free(backend, dw);

@@ -1,6 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, type Conv2DAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
-import { helperThread } from './helperThread.ts';
 import {
   type ConvGeometry,
   filterRowOffsets,
@@ -68,24 +67,16 @@ function directConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, g
   heapArray(backend, pixOff).set(offsetTable('pixels', g, pixels, pixelOffsets));
   const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
   const y = pixels === real ? out : backend.makeOutput([pixels, g.outC], 'float32');
-  const rowBytes = g.outC * 4;
-  const run = (fn: (...args: number[]) => void, from: number, to: number) =>
-    fn(
-      ptr(backend, xp),
-      ptr(backend, filter),
-      ptr(backend, y) + from * rowBytes,
-      ptr(backend, pixOff) + from * 4,
-      ptr(backend, rowOff),
-      to - from,
-      g.kH * g.kW * g.inC,
-      g.outC,
-    );
-  // With a helper thread, it takes the second half of the pixels (a multiple of 4 each).
-  const helper = helperThread(backend);
-  const split = helper ? roundUp4(pixels / 2) : pixels;
-  if (helper && split < pixels) run((...args) => helper.start('convForward', args), split, pixels);
-  run(layoutKernels(backend).convForward, 0, split);
-  helper?.finish();
+  layoutKernels(backend).convForward(
+    ptr(backend, xp),
+    ptr(backend, filter),
+    ptr(backend, y),
+    ptr(backend, pixOff),
+    ptr(backend, rowOff),
+    pixels,
+    g.kH * g.kW * g.inC,
+    g.outC,
+  );
   if (y !== out) {
     heapF32(backend, out).set(heapF32(backend, y).subarray(0, real * g.outC));
     free(backend, y);

@@ -108,28 +108,23 @@ interface WasmMemory {
 const compiled = new Map<boolean, object>();
 const instances = new WeakMap<object, LayoutKernels>();
 
-/** The backend's heap memory and layout.wat compiled for it (shared memory: the threaded build). */
-export function layoutModule(backend: BackendWasm): { memory: WasmMemory; module: object; shared: boolean } {
-  // The heap's Memory: exported by the plain build (on `asm`), created in JS by the threaded one.
-  const wasm = backend.wasm as unknown as { wasmMemory?: WasmMemory; asm: { memory?: WasmMemory } };
-  const memory = wasm.wasmMemory ?? wasm.asm.memory;
-  if (memory === undefined) throw new Error('cannot find the wasm backend memory');
-  // An imported memory must be declared with the same sharedness: the threaded build needs the shared variant.
-  const shared = memory.buffer instanceof SharedArrayBuffer;
-  let module = compiled.get(shared);
-  if (module === undefined) {
-    module = new WA.Module(Buffer.from(shared ? LAYOUT_WASM_SHARED_BASE64 : LAYOUT_WASM_BASE64, 'base64'));
-    compiled.set(shared, module);
-  }
-  return { memory, module, shared };
-}
-
 /** The layout kernels bound to this backend's memory (one small instance per wasm backend). */
 export function layoutKernels(backend: BackendWasm): LayoutKernels {
-  const { memory, module } = layoutModule(backend);
+  // The heap's Memory: exported by the plain build (on `asm`), created in JS by the threaded one.
+  const module = backend.wasm as unknown as { wasmMemory?: WasmMemory; asm: { memory?: WasmMemory } };
+  const memory = module.wasmMemory ?? module.asm.memory;
+  if (memory === undefined) throw new Error('cannot find the wasm backend memory');
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    kernels = new WA.Instance(module, { env: { memory } }).exports as unknown as LayoutKernels;
+    // The threaded build (see threads.ts) has a shared memory, which needs the shared variant.
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    let module = compiled.get(shared);
+    if (module === undefined) {
+      module = new WA.Module(Buffer.from(shared ? LAYOUT_WASM_SHARED_BASE64 : LAYOUT_WASM_BASE64, 'base64'));
+      compiled.set(shared, module);
+    }
+    const instance = new WA.Instance(module, { env: { memory } });
+    kernels = instance.exports as unknown as LayoutKernels;
     instances.set(memory, kernels);
   }
   return kernels;
