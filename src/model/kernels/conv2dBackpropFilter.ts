@@ -55,7 +55,6 @@ function directFilterGrad(
   const out = backend.makeOutput(filterShape, 'float32');
   const dw = rows === real ? out : backend.makeOutput([rows, g.outC], 'float32');
   heapF32(backend, dw).fill(0);
-  const xColBytes = g.strideW * g.inC * 4;
   layoutKernels(backend).convFilterGrad(
     ptr(backend, xp),
     ptr(backend, dy),
@@ -68,7 +67,7 @@ function directFilterGrad(
     g.outC,
     hp * wp * g.inC * 4,
     g.strideH * wp * g.inC * 4,
-    xColBytes,
+    g.strideW * g.inC * 4,
   );
   if (dw !== out) {
     heapF32(backend, out).set(heapF32(backend, dw).subarray(0, real * g.outC));
