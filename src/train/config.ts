@@ -108,3 +108,16 @@ export function runIdentity(c: TrainConfig): Record<string, unknown> {
   const { out: _out, resume: _resume, progress: _progress, command: _command, logEvery: _log, ...rest } = c;
   return rest;
 }
+
+/**
+ * Whether a checkpoint's identity is this run's: settings the checkpoint's version did not know
+ * count as their defaults (so adding an option does not orphan older checkpoints); key order is
+ * irrelevant.
+ */
+export function sameRunIdentity(saved: Record<string, unknown>, current: Record<string, unknown>): boolean {
+  const defaults = runIdentity({ ...DEFAULT_CONFIG, out: '' });
+  const keys = new Set([...Object.keys(saved), ...Object.keys(current)]);
+  return [...keys].every(
+    (k) => JSON.stringify(k in saved ? saved[k] : defaults[k]) === JSON.stringify(current[k]),
+  );
+}

@@ -14,7 +14,7 @@ import { buildNetwork, EMBEDDING_DIM } from '../model/network.ts';
 import { embeddingMetricsTensor, unpackMetrics } from '../model/trainMetrics.ts';
 import { BatchBuilder } from './batches.ts';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
-import { type LossName, runIdentity, type TrainConfig, validateConfig } from './config.ts';
+import { type LossName, runIdentity, sameRunIdentity, type TrainConfig, validateConfig } from './config.ts';
 import { computeLoss, forward, trainingView } from './objective.ts';
 import { createProgress } from './progress.ts';
 import { type EpochRecord, MetricAccumulator, type MetricSummary, type StepRecord } from './records.ts';
@@ -92,7 +92,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
   const checkpoint = config.resume ? await loadCheckpoint(config.out) : null;
   if (config.resume && !checkpoint) throw new ValidationError(`--resume: no checkpoint in ${config.out}`);
   if (checkpoint) {
-    if (JSON.stringify(checkpoint.state.identity) !== JSON.stringify(identity)) {
+    if (!sameRunIdentity(checkpoint.state.identity, identity)) {
       throw new ValidationError(
         `--resume: the checkpoint in ${config.out} was written with other settings: ${JSON.stringify(checkpoint.state.identity)}`,
       );
