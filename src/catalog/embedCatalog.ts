@@ -45,42 +45,66 @@ export async function decodeStoredImage(png: Uint8Array, label: number): Promise
   return bytesToUnit(data.subarray(0, IMAGE_PIXELS));
 }
 
+export interface EmbedCatalogResult {
+  embedded: number;
+  /** Items whose stored image cannot be decoded: left without an embedding (not served), logged. */
+  skipped: number;
+  total: number;
+}
+
 /**
  * Computes the embeddings `embedder.modelVersion` lacks, batch by batch, each
  * batch written in its own transaction: a kill loses at most one batch of
- * work and a re-run continues where it stopped.
+ * work and a re-run continues where it stopped. An item whose stored image
+ * cannot be decoded is skipped with a warning rather than stopping the run
+ * (and with it a server start) for the whole catalog.
  */
-export async function embedCatalog(
-  options: EmbedCatalogOptions,
-): Promise<{ embedded: number; total: number }> {
+export async function embedCatalog(options: EmbedCatalogOptions): Promise<EmbedCatalogResult> {
   const { store, embedder } = options;
   const batchSize = options.batchSize ?? 256;
   const modelVersion = embedder.modelVersion;
   const total = Math.max(0, store.countItems() - store.countEmbeddings(modelVersion));
   let embedded = 0;
+  let skipped = 0;
+  // Labels ascend; skipped items stay missing, so the next batch starts after the last label seen.
+  let after: number | undefined;
   options.onProgress?.({ done: 0, total });
   for (;;) {
-    const pending = store.missingEmbeddings(modelVersion, batchSize);
-    if (pending.length === 0) break;
-    const images = new Float32Array(pending.length * IMAGE_PIXELS);
-    const decoded = await Promise.all(pending.map((p) => decodeStoredImage(p.image, p.label)));
-    for (let i = 0; i < decoded.length; i++) images.set(decoded[i], i * IMAGE_PIXELS);
-    const vectors = await embedder.embed(images, pending.length);
-    if (vectors.length !== pending.length * embedder.dim) {
-      throw new DataFileError(`embedder returned ${vectors.length} floats for ${pending.length} images`);
+    const batch = store.missingEmbeddings(modelVersion, batchSize, after);
+    if (batch.length === 0) break;
+    after = batch[batch.length - 1].label;
+    const decoded = await Promise.allSettled(batch.map((p) => decodeStoredImage(p.image, p.label)));
+    const good = batch.filter((p, i) => {
+      const d = decoded[i];
+      if (d.status === 'fulfilled') return true;
+      log.warn(
+        { label: p.label, modelVersion, err: (d.reason as Error).message },
+        'item skipped: no embedding',
+      );
+      return false;
+    });
+    skipped += batch.length - good.length;
+    const images = new Float32Array(good.length * IMAGE_PIXELS);
+    let n = 0;
+    for (const d of decoded) if (d.status === 'fulfilled') images.set(d.value, IMAGE_PIXELS * n++);
+    if (good.length > 0) {
+      const vectors = await embedder.embed(images, good.length);
+      if (vectors.length !== good.length * embedder.dim) {
+        throw new DataFileError(`embedder returned ${vectors.length} floats for ${good.length} images`);
+      }
+      store.putEmbeddings(
+        modelVersion,
+        good.map((p, i) => ({
+          label: p.label,
+          vector: vectors.slice(i * embedder.dim, (i + 1) * embedder.dim),
+        })),
+      );
     }
-    store.putEmbeddings(
-      modelVersion,
-      pending.map((p, i) => ({
-        label: p.label,
-        vector: vectors.slice(i * embedder.dim, (i + 1) * embedder.dim),
-      })),
-    );
-    embedded += pending.length;
+    embedded += good.length;
     // Items added while embedding make the total grow; never report more than 100 %.
-    options.onProgress?.({ done: embedded, total: Math.max(total, embedded) });
+    options.onProgress?.({ done: embedded + skipped, total: Math.max(total, embedded + skipped) });
     await yieldToEventLoop();
   }
-  log.info({ modelVersion, embedded }, 'catalog embeddings up to date');
-  return { embedded, total: Math.max(total, embedded) };
+  log.info({ modelVersion, embedded, skipped }, 'catalog embeddings up to date');
+  return { embedded, skipped, total: Math.max(total, embedded + skipped) };
 }

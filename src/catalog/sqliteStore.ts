@@ -193,6 +193,7 @@ export class SqliteCatalogStore implements CatalogStore {
       missing: p(
         `SELECT i.label, im.png FROM items i JOIN item_images im USING (label)
          WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_version = ? AND e.label = i.label)
+           AND i.label > ?
          ORDER BY i.label LIMIT ?`,
       ),
       embeddingVersions: p(
@@ -387,8 +388,12 @@ export class SqliteCatalogStore implements CatalogStore {
     return (this.s.countEmbeddings.get(modelVersion) as { n: number }).n;
   }
 
-  missingEmbeddings(modelVersion: string, limit: number): PendingImage[] {
-    const rows = this.s.missing.all(modelVersion, limit) as { label: number; png: Buffer }[];
+  missingEmbeddings(
+    modelVersion: string,
+    limit: number,
+    afterLabel = Number.MIN_SAFE_INTEGER,
+  ): PendingImage[] {
+    const rows = this.s.missing.all(modelVersion, afterLabel, limit) as { label: number; png: Buffer }[];
     return rows.map((r) => ({ label: r.label, image: r.png }));
   }
 

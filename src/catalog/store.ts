@@ -171,8 +171,8 @@ export interface CatalogStore {
   /** Every embedding of a model version with its item's category, by label ascending. */
   iterateEmbeddings(modelVersion: string): IterableIterator<StoredEmbedding>;
   countEmbeddings(modelVersion: string): number;
-  /** Up to `limit` items without an embedding for `modelVersion`, by label ascending. */
-  missingEmbeddings(modelVersion: string, limit: number): PendingImage[];
+  /** Up to `limit` items without an embedding for `modelVersion`, by label ascending, after `afterLabel`. */
+  missingEmbeddings(modelVersion: string, limit: number, afterLabel?: number): PendingImage[];
   /** Model versions that have embeddings, with counts. */
   embeddingVersions(): { modelVersion: string; count: number }[];
 

@@ -72,9 +72,9 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
       buildId: build.id,
       onProgress: options.onProgress,
     });
-    // Items added while building got an embedding for the served model only: embed them with this one too.
-    while (store.missingEmbeddings(modelVersion, 1).length > 0)
-      await embedCatalog({ store, embedder: target });
+    // Items added while building got an embedding for the served model only: embed them with this one
+    // too (until a pass finds none: items that cannot be decoded stay missing, and are skipped).
+    while ((await embedCatalog({ store, embedder: target })).embedded > 0);
     // From here to the commit everything is synchronous: nothing can be written in between.
     const catchUp = reconcileIndex(loaded.index, store, modelVersion);
     const result: RebuildResult = {

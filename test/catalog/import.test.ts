@@ -64,6 +64,30 @@ describe('Fashion-MNIST import', () => {
     store.close();
   });
 
+  it('skips an item whose stored image cannot be decoded, embeds the others, and says so', async () => {
+    const store = openCatalog(join(dir, 'bad-image.sqlite'));
+    await importFashionMnist({ store, split: 'test', limit: 5 });
+    const good = store.missingEmbeddings('any', 10)[0].image;
+    const bad = store.addItem({
+      id: 'broken',
+      title: 'broken',
+      category: CLASS_NAMES[0],
+      image: good.subarray(0, 40),
+    });
+    const after = store.addItem({ id: 'after', title: 'after', category: CLASS_NAMES[0], image: good });
+    const embedder = new RandomProjectionEmbedder(16, 1);
+    // Batches of 2: the broken item shares a batch with a good one and later batches still run.
+    expect(await embedCatalog({ store, embedder, batchSize: 2 })).toEqual({
+      embedded: 6,
+      skipped: 1,
+      total: 7,
+    });
+    expect(store.getEmbedding(embedder.modelVersion, bad.label)).toBeNull();
+    expect(store.getEmbedding(embedder.modelVersion, after.label)).not.toBeNull();
+    expect(await embedCatalog({ store, embedder })).toEqual({ embedded: 0, skipped: 1, total: 1 });
+    store.close();
+  });
+
   it('ends with exactly the right items after a SIGKILL mid-import and a re-run', async () => {
     const db = join(dir, 'killed.sqlite');
     const child = spawn(
