@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { initBackend } from '../model/backend.ts';
-import type { Arch } from '../model/network.ts';
+import type { Arch, Init } from '../model/network.ts';
 import type { Augmentation } from '../train/augment.ts';
 import { DEFAULT_CONFIG, type LossName, type LrSchedule, type TrainConfig } from '../train/config.ts';
 import type { SamplerKind } from '../train/sampler.ts';
@@ -19,6 +19,7 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --soft-margin         batch_hard with softplus(d_hp - d_hn) instead of the hinge (no margin)
   --sampler pk|random   (default ${DEFAULT_CONFIG.sampler}); --pk-classes P (default ${DEFAULT_CONFIG.pkClasses}, K = batch/P)
   --arch seed|improved  (default ${DEFAULT_CONFIG.arch})
+  --init glorot|he      weight initialisation (default ${DEFAULT_CONFIG.init})
   --warmup-epochs N     epochs of batch_all before a triplet loss (default 0)
   --augment none|shift2 (default none)
   --seed N              (default ${DEFAULT_CONFIG.seed})
@@ -61,6 +62,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       sampler: { type: 'string' },
       'pk-classes': { type: 'string' },
       arch: { type: 'string' },
+      init: { type: 'string' },
       'warmup-epochs': { type: 'string' },
       augment: { type: 'string' },
       seed: { type: 'string' },
@@ -88,6 +90,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     sampler: (values.sampler ?? d.sampler) as SamplerKind,
     pkClasses: num(values['pk-classes'], d.pkClasses, '--pk-classes'),
     arch: (values.arch ?? d.arch) as Arch,
+    init: (values.init ?? d.init) as Init,
     warmupEpochs: num(values['warmup-epochs'], d.warmupEpochs, '--warmup-epochs'),
     augment: (values.augment ?? d.augment) as Augmentation,
     seed: num(values.seed, d.seed, '--seed'),

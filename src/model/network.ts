@@ -3,6 +3,9 @@ import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.ts';
 import { FastBatchNorm } from './batchNorm.ts';
 
 export type Arch = 'seed' | 'improved';
+/** Weight initialisation: Glorot uniform (the Keras default, the article's) or He normal (for ReLU). */
+export type Init = 'glorot' | 'he';
+export const INITS: readonly Init[] = ['glorot', 'he'];
 export type Head = 'embedding' | 'softmax';
 
 export const EMBEDDING_DIM = 64;
@@ -15,15 +18,17 @@ export interface NetworkOptions {
   head?: Head;
   /** Seeds every initializer, so the same seed builds bit-identical weights on a given backend. */
   seed?: number;
+  init?: Init;
 }
 
 type SymbolicTensor = tfl.SymbolicTensor;
 type Initializer = ReturnType<typeof tfl.initializers.glorotUniform>;
 
 /** Each weighted layer gets its own seed derived from the network seed. */
-function seeder(seed: number): () => Initializer {
+function seeder(seed: number, init: Init): () => Initializer {
   let next = 0;
-  return () => tfl.initializers.glorotUniform({ seed: seed * 1000 + next++ });
+  const make = init === 'he' ? tfl.initializers.heNormal : tfl.initializers.glorotUniform;
+  return () => make({ seed: seed * 1000 + next++ });
 }
 
 function seedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTensor {
@@ -76,7 +81,7 @@ function improvedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTens
  */
 export function buildNetwork(opts: NetworkOptions = {}): tfl.LayersModel {
   const { arch = 'seed', head = 'embedding', seed = 42 } = opts;
-  const init = seeder(seed);
+  const init = seeder(seed, opts.init ?? 'glorot');
   const input = tfl.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 1], name: 'image' });
   const trunk = arch === 'improved' ? improvedTrunk(input, init) : seedTrunk(input, init);
   const pooled = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(trunk) as SymbolicTensor;

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import type { Arch } from '../model/network.ts';
+import { type Arch, INITS, type Init } from '../model/network.ts';
 import type { Augmentation } from './augment.ts';
 import type { SamplerKind } from './sampler.ts';
 
@@ -17,6 +17,7 @@ export interface TrainConfig {
   /** P of P x K sampling; K = batchSize / P. */
   pkClasses: number;
   arch: Arch;
+  init: Init;
   seed: number;
   /** Output directory, e.g. models/NAME. */
   out: string;
@@ -51,6 +52,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   sampler: 'pk',
   pkClasses: 8,
   arch: 'seed',
+  init: 'glorot',
   seed: 42,
   warmupEpochs: 0,
   lrSchedule: 'constant',
@@ -74,6 +76,7 @@ function check(ok: boolean, message: string): void {
 export function validateConfig(c: TrainConfig): TrainConfig {
   check((LOSSES as readonly string[]).includes(c.loss), `--loss must be one of ${LOSSES.join('|')}`);
   check(c.arch === 'seed' || c.arch === 'improved', '--arch must be seed|improved');
+  check(INITS.includes(c.init), `--init must be one of ${INITS.join('|')}`);
   check(c.sampler === 'pk' || c.sampler === 'random', '--sampler must be pk|random');
   check(c.lrSchedule === 'constant' || c.lrSchedule === 'cosine', '--lr-schedule must be constant|cosine');
   check(c.augment === 'none' || c.augment === 'shift2', '--augment must be none|shift2');

@@ -109,7 +109,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     state = checkpoint.state;
     log.info({ epoch: state.epoch, step: state.step }, 'resuming from checkpoint');
   } else {
-    model = buildNetwork({ arch: config.arch, head, seed: config.seed });
+    model = buildNetwork({ arch: config.arch, head, seed: config.seed, init: config.init });
     state = { epoch: 0, step: 0, globalStep: 0, wallTimeSeconds: 0, history: [], identity, backend };
     await writeFile(metricsPath, '');
   }

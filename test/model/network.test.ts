@@ -37,6 +37,21 @@ describe('buildNetwork', () => {
     expect((embeddingModel(model).predict(x) as tf.Tensor).shape).toEqual([3, EMBEDDING_DIM]);
   });
 
+  it('--init: Glorot uniform by default, He normal on request (std sqrt(2 / fan-in))', () => {
+    // conv2 of the seed network: 3x3x16 inputs per filter, 32 filters.
+    const kernel = (init?: 'glorot' | 'he') =>
+      buildNetwork({ arch: 'seed', seed: 3, init }).getLayer('conv2').getWeights()[0].dataSync();
+    const std = (w: ArrayLike<number>) => Math.sqrt(Array.from(w).reduce((s, v) => s + v * v, 0) / w.length);
+    const fanIn = 3 * 3 * 16;
+    const fanOut = 3 * 3 * 32;
+    expect(kernel()).toEqual(kernel('glorot'));
+    // Glorot uniform: limit sqrt(6 / (fanIn + fanOut)), so std = limit / sqrt(3).
+    expect(std(kernel('glorot'))).toBeCloseTo(Math.sqrt(2 / (fanIn + fanOut)), 2);
+    // He normal is truncated at 2 std, which scales the std by about 0.88.
+    expect(std(kernel('he')) / Math.sqrt(2 / fanIn)).toBeGreaterThan(0.8);
+    expect(std(kernel('he')) / Math.sqrt(2 / fanIn)).toBeLessThan(1.05);
+  });
+
   it('the same seed gives identical weights, another seed different ones', () => {
     const a = weightsOf(buildNetwork({ arch: 'improved', seed: 7 }));
     const b = weightsOf(buildNetwork({ arch: 'improved', seed: 7 }));
