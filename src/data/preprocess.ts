@@ -26,7 +26,7 @@ export interface ImageHeader {
  * small image in JS. 128 = 4 x 28 keeps enough detail for a good 28 px result and lets a 512 px JPEG
  * decode at exactly 1/4 scale with no further resampling.
  */
-const WORK_SIZE = 128;
+export const WORK_SIZE = 128;
 
 /**
  * Resampling and lossy compression leave ringing next to edges, in proportion to the edge's contrast; a

@@ -13,10 +13,8 @@
  */
 import { crc32, inflateSync } from 'node:zlib';
 import { bytesToUnit } from '../data/pixels.ts';
-import { normalizeGarment } from '../data/preprocess.ts';
+import { normalizeGarment, WORK_SIZE } from '../data/preprocess.ts';
 
-/** preprocess.ts shrinks to at most 128 px a side before normalizing; smaller images are left as they are. */
-const MAX_SIDE = 128;
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Chunks that do not change decoded pixels (sharp ignores them). Any other chunk → the sharp path. */
 const HARMLESS = new Set(['pHYs', 'tEXt', 'zTXt', 'iTXt', 'tIME', 'bKGD']);
@@ -35,7 +33,7 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-/** Decodes an 8-bit grayscale PNG of at most 128x128; null when it is anything else or malformed. */
+/** Decodes an 8-bit grayscale PNG of at most WORK_SIZE a side; null when it is anything else or malformed. */
 export function decodeSmallGrayPng(bytes: Uint8Array): GrayImage | null {
   if (bytes.length < 8 + 25 || !SIGNATURE.every((v, i) => bytes[i] === v)) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -53,11 +51,13 @@ export function decodeSmallGrayPng(bytes: Uint8Array): GrayImage | null {
     pos += 12 + length;
     if (type === 'IHDR') {
       if (length !== 13) return null;
-      width = view.getUint32(pos - 12 - length + 8);
-      height = view.getUint32(pos - 12 - length + 12);
+      const header = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      width = header.getUint32(0);
+      height = header.getUint32(4);
       const [depth, colour, compression, filter, interlace] = data.subarray(8, 13);
       if (depth !== 8 || colour !== 0 || compression !== 0 || filter !== 0 || interlace !== 0) return null;
-      if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) return null;
+      // preprocess.ts shrinks larger images to WORK_SIZE before normalizing; smaller ones are left as they are.
+      if (width < 1 || height < 1 || width > WORK_SIZE || height > WORK_SIZE) return null;
     } else if (type === 'IDAT') {
       idat.push(data);
     } else if (type === 'IEND') {

@@ -71,6 +71,11 @@ function rawImage(bytes: Uint8Array, type: string, query = ''): [string, Request
   return [`/similar${query}`, { method: 'POST', headers: { 'content-type': type }, body: bytes }];
 }
 
+/** The same upload as a multipart/form-data file part (field 'image' unless told otherwise). */
+function multipartImage(bytes: Uint8Array, type: string, query = '', field?: string): [string, RequestInit] {
+  return [`/similar${query}`, { method: 'POST', body: form({}, { bytes, type, field }) }];
+}
+
 function form(fields: Record<string, string>, file?: { bytes: Uint8Array; type: string; field?: string }) {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
@@ -291,22 +296,14 @@ describe('POST /similar', () => {
   });
 
   it('accepts multipart uploads, JPEG product photos and WebP', async () => {
-    const multi = await json<SearchBody>(
-      await server.request('/similar?k=3', {
-        method: 'POST',
-        body: form({}, { bytes: png, type: 'image/png' }),
-      }),
-    );
+    const multi = await json<SearchBody>(await server.request(...multipartImage(png, 'image/png', '?k=3')));
     expect(multi.results[0].id).toBe('fmnist-test-00007');
     const photo = await server.request(...rawImage(jpeg, 'image/jpeg', '?k=10'));
     expect(photo.status).toBe(200);
     expectRanked(await json<SearchBody>(photo), 10);
     const webp = await sharp(jpeg).webp().toBuffer();
     expect((await server.request(...rawImage(webp, 'image/webp'))).status).toBe(200);
-    const octet = await server.request('/similar', {
-      method: 'POST',
-      body: form({}, { bytes: jpeg, type: 'application/octet-stream' }),
-    });
+    const octet = await server.request(...multipartImage(jpeg, 'application/octet-stream'));
     expect(octet.status).toBe(200);
   });
 
@@ -335,10 +332,7 @@ describe('POST /similar', () => {
     const text = Buffer.from('this is not an image at all');
     await expectError(await server.request(...rawImage(text, 'image/png')), 415, 'CONTENT_TYPE_MISMATCH');
     await expectError(
-      await server.request('/similar', {
-        method: 'POST',
-        body: form({}, { bytes: jpeg, type: 'image/png' }),
-      }),
+      await server.request(...multipartImage(jpeg, 'image/png')),
       415,
       'CONTENT_TYPE_MISMATCH',
     );
@@ -347,10 +341,7 @@ describe('POST /similar', () => {
   it('rejects non-images and unsupported types (415)', async () => {
     const text = Buffer.from('hello, world: plain text pretending to be a file');
     await expectError(
-      await server.request('/similar', {
-        method: 'POST',
-        body: form({}, { bytes: text, type: 'application/octet-stream' }),
-      }),
+      await server.request(...multipartImage(text, 'application/octet-stream')),
       415,
       'UNSUPPORTED_IMAGE_FORMAT',
     );
@@ -390,14 +381,7 @@ describe('POST /similar', () => {
   it('rejects images too large in bytes or in declared pixels (413), before decoding', async () => {
     const huge = Buffer.concat([jpeg, Buffer.alloc(BODY_LIMIT, 0)]);
     await expectError(await server.request(...rawImage(huge, 'image/jpeg')), 413, 'PAYLOAD_TOO_LARGE');
-    await expectError(
-      await server.request('/similar', {
-        method: 'POST',
-        body: form({}, { bytes: huge, type: 'image/jpeg' }),
-      }),
-      413,
-      'PAYLOAD_TOO_LARGE',
-    );
+    await expectError(await server.request(...multipartImage(huge, 'image/jpeg')), 413, 'PAYLOAD_TOO_LARGE');
     const bomb = await bombPng(60_000, 60_000);
     expect(bomb.length).toBeLessThan(200);
     const started = performance.now();
@@ -413,10 +397,7 @@ describe('POST /similar', () => {
       'MISSING_IMAGE',
     );
     await expectError(
-      await server.request('/similar', {
-        method: 'POST',
-        body: form({}, { bytes: png, type: 'image/png', field: 'photo' }),
-      }),
+      await server.request(...multipartImage(png, 'image/png', '', 'photo')),
       400,
       'INVALID_MULTIPART',
     );
