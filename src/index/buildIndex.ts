@@ -92,7 +92,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
     if (total === 0) throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);
     mkdirSync(dir, { recursive: true });
     const started = performance.now();
-    const points = await readPoints(store, modelVersion, sliceMs);
+    const points = await readPoints(store, modelVersion, total, sliceMs);
     if (points.count === 0)
       throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);
     const { dim, count } = points;
@@ -184,9 +184,16 @@ interface Points {
   vectors: Float32Array;
 }
 
-/** All embeddings of a model version as flat arrays, read page by page with yields in between. */
-async function readPoints(store: CatalogStore, modelVersion: string, sliceMs: number): Promise<Points> {
-  const expected = store.countEmbeddings(modelVersion);
+/**
+ * All embeddings of a model version as flat arrays, read page by page with yields in between;
+ * `expected` (the count taken before) sizes the buffer, which grows if items arrive meanwhile.
+ */
+async function readPoints(
+  store: CatalogStore,
+  modelVersion: string,
+  expected: number,
+  sliceMs: number,
+): Promise<Points> {
   const labels: number[] = [];
   const categories: string[] = [];
   let vectors = new Float32Array(0);

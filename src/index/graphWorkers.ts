@@ -14,8 +14,8 @@ export interface GraphJob {
 }
 
 /**
- * The worker's code, plain CommonJS so it runs under any loader (tsx, vitest,
- * compiled dist) without resolving a TypeScript file. It builds its graphs
+ * The worker's code, plain CommonJS so it runs under any loader (tsx, vitest)
+ * without resolving a TypeScript file. It builds its graphs
  * one after the other, writes each to `dir`, and reports progress.
  */
 const WORKER_SOURCE = `
