@@ -7,3 +7,6 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
 
 export const log = createLogger('fashion-similar');
 export type { Logger };
+
+/** The logging methods the layers below HTTP use: satisfied by a pino logger and by Fastify's. */
+export type LogSink = Pick<Logger, 'fatal' | 'error' | 'warn' | 'info' | 'debug'>;

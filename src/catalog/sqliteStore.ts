@@ -57,6 +57,8 @@ const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
 /** Page size when streaming embeddings: keeps the connection free between pages (see iterateEmbeddings). */
 const EMBEDDING_PAGE = 2000;
+/** Page size when streaming items (see iterateItems). */
+const ITEM_PAGE = 5000;
 /** SQLite's default limit on bound parameters is 32766; stay well below. */
 const IN_CHUNK = 500;
 
@@ -281,6 +283,16 @@ export class SqliteCatalogStore implements CatalogStore {
 
   allLabels(): number[] {
     return (this.s.allLabels.pluck().all() as number[]).slice();
+  }
+
+  *iterateItems(): IterableIterator<CatalogItem> {
+    let after = Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      const rows = this.s.page.all(after, ITEM_PAGE) as ItemRow[];
+      for (const r of rows) yield toItem(r);
+      if (rows.length < ITEM_PAGE) return;
+      after = rows[rows.length - 1].label;
+    }
   }
 
   upsertItems(batch: readonly NewItem[]): UpsertResult {

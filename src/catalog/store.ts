@@ -153,6 +153,8 @@ export interface CatalogStore {
   labelCategories(): Map<number, string>;
   /** All labels, ascending. */
   allLabels(): number[];
+  /** Every item by label ascending, read page by page (the connection stays usable between pages). */
+  iterateItems(): IterableIterator<CatalogItem>;
 
   /**
    * Inserts or updates a batch in one transaction, keyed by `id`. Idempotent:

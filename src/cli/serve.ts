@@ -6,9 +6,8 @@
  * in-flight requests finish, then close model, index and database.
  */
 import { ConfigError, loadConfig, redactConfig } from '../config/env.ts';
-import { initBackend } from '../model/backend.ts';
 import { buildApp } from '../server/app.ts';
-import { prepareServing } from '../server/startup.ts';
+import { prepareServing } from '../serving/startup.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -51,14 +50,10 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.PORT, host: config.HOST });
   try {
-    // With EMBED_IN_WORKER the model's thread selects its own backend.
-    if (!config.EMBED_IN_WORKER) {
-      app.serving.phase = 'selecting tfjs backend';
-      await initBackend(config.TFJS_BACKEND || undefined);
-    }
     const input = await prepareServing({
       config,
       store: app.store,
+      items: app.items,
       log,
       onPhase: (phase) => {
         app.serving.phase = phase;
@@ -69,6 +64,7 @@ async function main(): Promise<void> {
     log.info(
       {
         embedInWorker: config.EMBED_IN_WORKER,
+        engine: input.embedder.engine,
         model: input.embedder.modelVersion,
         items: input.index.size,
         buildId: input.buildId,

@@ -6,6 +6,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { ENGINES } from '../serving/engine.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const CATALOGS = ['fashion-mnist', 'fashion-mnist-test', 'none'] as const;
@@ -71,6 +72,18 @@ export const ConfigSchema = Type.Object({
     default: 1,
     description:
       'Micro-batching: how long the first query of a batch waits for others (0 = only those already queued).',
+  }),
+  EMBED_ENGINE: Type.Enum(ENGINES, {
+    default: 'onnx',
+    description:
+      'Inference engine: `onnx` (ONNX Runtime on `model.onnx`; falls back to tfjs, with a warning, when it cannot load the model) or `tfjs`.',
+  }),
+  EMBED_THREADS: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 1,
+    description:
+      'ONNX Runtime threads of the query model (catalog embedding before the first start is ready uses every core).',
   }),
   EMBED_IN_WORKER: Type.Boolean({
     default: true,

@@ -8,6 +8,7 @@ import { publishFile, sha256File, writeFileAtomic } from './files.ts';
 import { buildGraphsInWorkers, type GraphJob, partitionByCategory } from './graphWorkers.ts';
 import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from './hnswIndex.ts';
 import { withScratchDir, writeIndexFile } from './indexFile.ts';
+import { VectorTable } from './vectorTable.ts';
 
 const log = createLogger('index');
 
@@ -52,6 +53,8 @@ export interface LoadedIndex {
   index: HnswIndex;
   manifest: IndexManifest;
   build: IndexBuild;
+  /** The stored embeddings the index holds, by label. */
+  vectors: VectorTable;
 }
 
 export function indexDir(dataDir: string): string {
@@ -136,7 +139,12 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
     options.onProgress?.({ phase: 'verifying', done: 1, total: 1 });
     const active = store.updateBuild(build.id, { status: 'active' });
     log.info({ buildId: build.id, modelVersion }, 'index build active');
-    return { index: reloaded, manifest, build: active };
+    return {
+      index: reloaded,
+      manifest,
+      build: active,
+      vectors: VectorTable.of(dim, points.labels, points.vectors),
+    };
   } catch (err) {
     rmSync(tmpPath, { force: true });
     store.updateBuild(build.id, { status: 'failed', error: (err as Error).message });

@@ -3,6 +3,7 @@ import { createLogger } from '../log.ts';
 import { type LoadedIndex, readIndexFile, readManifest } from './buildIndex.ts';
 import type { HnswParams } from './hnswIndex.ts';
 import type { VectorIndex } from './vectorIndex.ts';
+import { VectorTable } from './vectorTable.ts';
 
 const log = createLogger('index');
 
@@ -51,13 +52,14 @@ export function loadNewestGoodIndex(
       if (overrides.efSearch !== undefined) index.setEfSearch(overrides.efSearch);
       // HnswIndex.load already dropped the labels whose items are gone: count them as removed.
       const droppedOnLoad = manifest.itemCount - index.size;
-      const reconcile = reconcileIndex(index, store, build.modelVersion, categories);
+      const vectors = new VectorTable(manifest.dim, store.countEmbeddings(build.modelVersion));
+      const reconcile = reconcileIndex(index, store, build.modelVersion, categories, vectors);
       reconcile.removed += droppedOnLoad;
       log.info(
         { buildId: build.id, modelVersion: build.modelVersion, items: index.size, ...reconcile },
         'index loaded',
       );
-      return { index, manifest, build, reconcile, refused };
+      return { index, manifest, build, vectors, reconcile, refused };
     } catch (err) {
       const error = (err as Error).message;
       log.error({ buildId: build.id, err }, 'index build refused; trying the previous one');
@@ -71,22 +73,27 @@ export function loadNewestGoodIndex(
 /**
  * Brings a loaded index in line with SQLite after a kill between a catalog
  * write and an index save: adds stored embeddings the index lacks and removes
- * labels whose items are gone.
+ * labels whose items are gone. `vectors` ends up holding exactly the
+ * embeddings the index serves.
  */
 export function reconcileIndex(
   index: VectorIndex,
   store: CatalogStore,
   modelVersion: string,
-  categories: Map<number, string> = store.labelCategories(),
+  categories: Map<number, string>,
+  vectors: VectorTable,
 ): ReconcileResult {
   let removed = 0;
   for (const label of index.labels()) {
-    if (!categories.has(label) && index.remove(label)) removed++;
+    if (categories.has(label)) continue;
+    if (index.remove(label)) removed++;
+    vectors.delete(label);
   }
   let added = 0;
   let embedded = 0;
   for (const e of store.iterateEmbeddings(modelVersion)) {
     embedded++;
+    vectors.set(e.label, e.vector);
     if (!index.has(e.label)) {
       index.add(e.label, e.vector, e.category);
       added++;

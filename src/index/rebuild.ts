@@ -4,10 +4,10 @@ import { embedCatalog } from '../catalog/embedCatalog.ts';
 import type { CatalogStore } from '../catalog/store.ts';
 import { createLogger } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
-import { loadEmbedder as loadModelEmbedder } from '../model/embedder.ts';
 import { type BuildProgress, buildIndex, type IndexManifest, indexDir } from './buildIndex.ts';
 import type { HnswIndex, HnswParams } from './hnswIndex.ts';
 import { type ReconcileResult, reconcileIndex } from './loadIndex.ts';
+import type { VectorTable } from './vectorTable.ts';
 
 const log = createLogger('rebuild');
 
@@ -19,7 +19,7 @@ export interface RebuildOptions {
   /** A model directory to switch to: the catalog is re-embedded with it first. */
   modelDir?: string;
   params?: Partial<HnswParams>;
-  /** How to load `modelDir` (default: `loadEmbedder` of src/model; the tfjs backend must be initialised). */
+  /** How to load `modelDir` (the serving layer's engine choice); required with `modelDir`. */
   loadEmbedder?: (modelDir: string) => Promise<Embedder>;
   onStart?: (info: { modelVersion: string; buildId: number }) => void;
   onProgress?: (p: BuildProgress) => void;
@@ -34,6 +34,7 @@ export interface RebuildOptions {
 
 export interface RebuildResult {
   index: HnswIndex;
+  vectors: VectorTable;
   manifest: IndexManifest;
   embedder: Embedder;
   buildId: number;
@@ -50,9 +51,9 @@ export interface RebuildResult {
  */
 export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResult> {
   const { store, dataDir } = options;
-  const target = options.modelDir
-    ? await (options.loadEmbedder ?? loadModelEmbedder)(options.modelDir)
-    : options.embedder;
+  const { modelDir, loadEmbedder } = options;
+  if (modelDir && !loadEmbedder) throw new Error('rebuildIndex: modelDir given without loadEmbedder');
+  const target = modelDir && loadEmbedder ? await loadEmbedder(modelDir) : options.embedder;
   const modelVersion = target.modelVersion;
   const build = store.recordBuild(modelVersion);
   options.onStart?.({ modelVersion, buildId: build.id });
@@ -76,9 +77,16 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
     // too (until a pass finds none: items that cannot be decoded stay missing, and are skipped).
     while ((await embedCatalog({ store, embedder: target })).embedded > 0);
     // From here to the commit everything is synchronous: nothing can be written in between.
-    const catchUp = reconcileIndex(loaded.index, store, modelVersion);
+    const catchUp = reconcileIndex(
+      loaded.index,
+      store,
+      modelVersion,
+      store.labelCategories(),
+      loaded.vectors,
+    );
     const result: RebuildResult = {
       index: loaded.index,
+      vectors: loaded.vectors,
       manifest: loaded.manifest,
       embedder: target,
       buildId: build.id,

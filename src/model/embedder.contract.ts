@@ -6,6 +6,8 @@ export interface Embedder {
   /** Stable identifier of the weights, e.g. `default@<sha256 prefix of weights>`. */
   readonly modelVersion: string;
   readonly dim: number;
+  /** What computes the embeddings, for logs and status: `onnxruntime`, `tfjs-wasm`, ... */
+  readonly engine?: string;
   /**
    * Embeds `count` images given as count*784 floats in [0,1] (garment light on
    * dark, as Fashion-MNIST). Returns count*dim floats, row-major.

@@ -1,7 +1,7 @@
 /**
  * The app factory used by `npm start` (src/cli/serve.ts), the OpenAPI
- * generator and the tests. Plugins (config, db, model+index, auth, metrics,
- * errors) are registered first, then one plugin per route group.
+ * generator and the tests. Plugins (config, errors, catalog, metrics, the
+ * serving layer, auth) are registered first, then one plugin per route group.
  *
  * The app can listen before a model and index are loaded (`/healthz` answers,
  * `/readyz` and the query routes answer 503); whoever loads them calls
@@ -21,46 +21,44 @@ import type { CatalogStore } from '../catalog/store.ts';
 import type { Config } from '../config/env.ts';
 import type { ImageLimits } from '../data/preprocess.ts';
 import { NotReadyError } from '../errors.ts';
+import type { CatalogService } from '../serving/catalogService.ts';
+import type { RebuildJobs } from '../serving/jobs.ts';
+import type { ResidentCatalog } from '../serving/residentCatalog.ts';
+import type { SearchService } from '../serving/search.ts';
+import type { Serving } from '../serving/servedSet.ts';
 import { RAW_IMAGE_TYPES } from './imageInput.ts';
-import type { ItemCache } from './itemCache.ts';
-import { type RebuildFn, RebuildJobs } from './jobs.ts';
 import type { AdminGuard } from './plugins/auth.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { catalogPlugin } from './plugins/catalog.ts';
 import { configPlugin } from './plugins/config.ts';
-import { type CategoryCache, dbPlugin } from './plugins/db.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { type Metrics, metricsPlugin } from './plugins/metrics.ts';
-import { modelPlugin } from './plugins/model.ts';
+import { type ServingPluginOptions, servingPlugin } from './plugins/serving.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { itemRoutes } from './routes/items.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { similarRoutes } from './routes/similar.ts';
-import type { Serving, ServingInput } from './serving.ts';
-import { catalogRebuild } from './startup.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     imageLimits: ImageLimits;
     store: CatalogStore;
-    categories: CategoryCache;
-    items: ItemCache;
+    items: ResidentCatalog;
     serving: Serving;
+    catalog: CatalogService;
+    similar: SearchService;
     metrics: Metrics;
     requireAdmin: AdminGuard;
     jobs: RebuildJobs;
   }
 }
 
-export interface AppDeps {
+export interface AppDeps extends ServingPluginOptions {
   /** An open catalog (the caller closes it); default: DATA_DIR/catalog.sqlite, closed with the app. */
   store?: CatalogStore;
-  /** Model and index to serve at once; default: not ready until `app.serving.activate` is called. */
-  serving?: ServingInput;
-  /** How POST /admin/index/rebuild rebuilds; default: the catalog's `rebuildIndex` (see startup.ts). */
-  rebuild?: RebuildFn;
 }
 
 export type App = FastifyInstance;
@@ -105,7 +103,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
 
   await app.register(configPlugin, { config });
   await app.register(errorsPlugin);
-  await app.register(dbPlugin, { dataDir: config.DATA_DIR, store: deps.store });
+  await app.register(catalogPlugin, { dataDir: config.DATA_DIR, store: deps.store });
   await app.register(metricsPlugin, {
     source: {
       snapshot: () => {
@@ -114,17 +112,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       },
     },
   });
-  await app.register(modelPlugin, { serving: deps.serving });
+  await app.register(servingPlugin, { serving: deps.serving, rebuild: deps.rebuild });
   await app.register(authPlugin, { token: config.ADMIN_TOKEN });
-  app.decorate(
-    'jobs',
-    new RebuildJobs(deps.rebuild ?? catalogRebuild(app.store, config), app.serving, (job) => {
-      app.metrics.rebuilds.inc({ status: job.status });
-      app.categories.invalidate();
-      app.items.clear();
-      app.log.info({ job }, 'index rebuild finished');
-    }),
-  );
 
   app.addContentTypeParser(Object.keys(RAW_IMAGE_TYPES), { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),

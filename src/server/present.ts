@@ -1,8 +1,8 @@
-/** Catalog records → the JSON shapes of `schemas.ts`. */
+/** Catalog records and search results → the JSON shapes of `schemas.ts`. */
 import type { Static } from 'typebox';
 import type { CatalogItem } from '../catalog/store.ts';
-import type { SearchHit } from '../index/vectorIndex.ts';
-import type { Item, Neighbour } from './schemas.ts';
+import type { SearchResult } from '../serving/search.ts';
+import type { Item, SearchResponse } from './schemas.ts';
 
 export function imageUrl(id: string): string {
   return `/items/${encodeURIComponent(id)}/image`;
@@ -21,29 +21,17 @@ export function presentItem(item: CatalogItem): Static<typeof Item> {
   };
 }
 
-/**
- * Joins hits with their items, in hit order. Hits whose item has vanished
- * (deleted between search and lookup) are skipped, as are `exclude`d labels.
- */
-export function presentHits(
-  hits: readonly SearchHit[],
-  items: Map<number, CatalogItem>,
-  k: number,
-  exclude?: ReadonlySet<number>,
-): Static<typeof Neighbour>[] {
-  const out: Static<typeof Neighbour>[] = [];
-  for (const hit of hits) {
-    if (out.length === k) break;
-    if (exclude?.has(hit.label)) continue;
-    const item = items.get(hit.label);
-    if (!item) continue;
-    out.push({
-      id: item.id,
-      title: item.title,
-      category: item.category,
-      distance: hit.distance,
-      image_url: imageUrl(item.id),
-    });
-  }
-  return out;
+/** `startedAt` is the request's `performance.now()` at arrival, for `took_ms`. */
+export function presentResults(result: SearchResult, startedAt: number): Static<typeof SearchResponse> {
+  return {
+    model: result.model,
+    results: result.results.map((r) => ({
+      id: r.id,
+      title: r.title,
+      category: r.category,
+      distance: r.distance,
+      image_url: imageUrl(r.id),
+    })),
+    took_ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
+  };
 }

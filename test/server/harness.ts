@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { openCatalog } from '../../src/catalog/sqliteStore.ts';
 import { type Config, loadConfig } from '../../src/config/env.ts';
 import { type App, buildApp } from '../../src/server/app.ts';
-import { catalogPath } from '../../src/server/plugins/db.ts';
-import { prepareServing } from '../../src/server/startup.ts';
+import { catalogPath } from '../../src/server/plugins/catalog.ts';
+import { prepareServing } from '../../src/serving/startup.ts';
 import { importTestItems, makeFixtureModel } from './fixtures.ts';
 
 export interface TestServer {
@@ -57,7 +57,7 @@ export async function startServer(
   const app = await buildApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   if (options.ready !== false) {
-    app.serving.activate(await prepareServing({ config, store: app.store, log: app.log }));
+    app.serving.activate(await prepareServing({ config, store: app.store, items: app.items, log: app.log }));
   }
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const statuses: TestServer['statuses'] = [];

@@ -9,11 +9,11 @@ import { loadFashionMnistSplit } from '../../src/data/fashionMnist.ts';
 import { encodePng28, preprocessImage } from '../../src/data/preprocess.ts';
 import { type AppError, NotFoundError } from '../../src/errors.ts';
 import { RandomProjectionEmbedder } from '../../src/index/projectionEmbedder.ts';
-import { EmbedQueue } from '../../src/server/embedQueue.ts';
 import { decodeSmallGrayPng, preprocessSmallGrayPng } from '../../src/server/fastPng.ts';
 import { createAdminGuard } from '../../src/server/plugins/auth.ts';
 import { toErrorResponse } from '../../src/server/plugins/errors.ts';
-import { recommendationQuery } from '../../src/server/routes/recommendations.ts';
+import { EmbedQueue } from '../../src/serving/embedQueue.ts';
+import { recommendationQuery } from '../../src/serving/recommendationQuery.ts';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {

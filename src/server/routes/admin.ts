@@ -2,16 +2,13 @@
  * Admin routes (bearer token, see plugins/auth.ts): add and delete catalog
  * items live, rebuild the index, follow rebuild jobs.
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Value } from 'typebox/value';
-import { bytesToUnit } from '../../data/pixels.ts';
-import { encodePng28, preprocessImageToBytes } from '../../data/preprocess.ts';
-import { ConflictError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
+import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
+import { JobConflictError } from '../../serving/jobs.ts';
 import { readImageUpload } from '../imageInput.ts';
-import { JobConflictError } from '../jobs.ts';
 import { presentItem } from '../present.ts';
 import {
   errors,
@@ -24,8 +21,6 @@ import {
   NewItemFields,
   RebuildBody,
 } from '../schemas.ts';
-import type { ServingSet } from '../serving.ts';
-import { itemNotFound } from './items.ts';
 
 const security = [{ bearer: [] }];
 
@@ -62,29 +57,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new UnsupportedMediaTypeError('send the item as multipart/form-data with an `image` file');
       }
       const { bytes, fields } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
-      const meta = validateFields(fields);
-      const id = meta.id ?? `api-${randomUUID()}`;
-      if (app.store.getItem(id)) throw new ConflictError(`an item with id '${id}' exists`, 'ITEM_EXISTS');
-      const gray = await preprocessImageToBytes(bytes, app.imageLimits);
-      const png = await encodePng28(gray);
-      const pixels = bytesToUnit(gray);
-      // Embed with the served model and add to that model's index; if a rebuild swapped models meanwhile,
-      // embed again so the vector and the index always belong to the same model.
-      let set: ServingSet;
-      let vector: Float32Array;
-      do {
-        set = app.serving.require();
-        vector = await set.queue.embed(pixels);
-      } while (app.serving.current !== set);
-      const item = app.store.addItem(
-        { id, title: meta.title, category: meta.category, source: 'api', image: png },
-        {
-          embedding: { modelVersion: set.modelVersion, vector },
-          onCommitting: (added) => set.index.add(added.label, vector, added.category),
-        },
-      );
-      app.categories.invalidate();
-      request.log.info({ item: item.id, label: item.label }, 'item added');
+      const item = await app.catalog.add({ ...validateFields(fields), image: bytes });
       return reply
         .status(201)
         .header('location', `/items/${encodeURIComponent(item.id)}`)
@@ -105,17 +78,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const set = app.serving.current;
-      const deleted = app.store.deleteItem(request.params.id, {
-        onCommitting: (item) => {
-          set?.index.remove(item.label);
-        },
-      });
-      if (!deleted) throw itemNotFound(request.params.id);
-      app.items.forget(deleted);
-      set?.vectors.delete(deleted.label);
-      app.categories.invalidate();
-      request.log.info({ item: deleted.id, label: deleted.label }, 'item deleted');
+      app.catalog.delete(request.params.id);
       return reply.status(204).send(null);
     },
   );

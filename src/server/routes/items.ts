@@ -1,13 +1,8 @@
 /** The public catalog: listing, one item, its image. */
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { NotFoundError } from '../../errors.ts';
 import { presentItem } from '../present.ts';
 import { ErrorBody, errors, Item, ItemPage, ItemParams, ListItemsQuery } from '../schemas.ts';
-
-export function itemNotFound(id: string): NotFoundError {
-  return new NotFoundError(`no item with id '${id}'`, 'ITEM_NOT_FOUND');
-}
 
 export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -21,9 +16,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { category, limit, cursor } = request.query;
-      if (category !== undefined) app.categories.parse(category);
-      const page = app.store.listItems({ category, limit, cursor });
+      const page = app.catalog.list(request.query);
       return { items: page.items.map(presentItem), next_cursor: page.nextCursor };
     },
   );
@@ -38,11 +31,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Item, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const item = app.items.get(request.params.id);
-      if (!item) throw itemNotFound(request.params.id);
-      return presentItem(item);
-    },
+    async (request) => presentItem(app.catalog.get(request.params.id)),
   );
 
   app.get(
@@ -62,8 +51,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const png = app.store.getImage(request.params.id);
-      if (!png) throw itemNotFound(request.params.id);
+      const png = app.catalog.image(request.params.id);
       const etag = `"${createHash('sha1').update(png).digest('base64url')}"`;
       reply.header('etag', etag).header('cache-control', 'public, max-age=3600, must-revalidate');
       if (request.headers['if-none-match'] === etag) return reply.status(304).send(null);

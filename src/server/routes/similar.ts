@@ -1,8 +1,8 @@
 /** POST /similar: the catalog items that look most like an uploaded photo. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { preprocessUpload, readImageUpload } from '../imageInput.ts';
+import { readImageUpload } from '../imageInput.ts';
+import { presentResults } from '../present.ts';
 import { DEFAULT_K, errors, ImageBodyDoc, SearchQuery, SearchResponse } from '../schemas.ts';
-import { embedQuery, searchVector } from '../search.ts';
 
 export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -20,14 +20,11 @@ export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const startedAt = performance.now();
-      const categories = app.categories.parse(request.query.category);
+      const categories = app.catalog.parseCategories(request.query.category);
       app.serving.require();
       const { bytes } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
-      const t0 = performance.now();
-      const pixels = await preprocessUpload(bytes, app.imageLimits);
-      app.metrics.preprocessDuration.observe((performance.now() - t0) / 1000);
-      const { set, vector } = await embedQuery(app, pixels);
-      return searchVector(app, set, vector, { k: request.query.k ?? DEFAULT_K, categories }, startedAt);
+      const k = request.query.k ?? DEFAULT_K;
+      return presentResults(await app.similar.similarToImage(bytes, { k, categories }), startedAt);
     },
   );
 };

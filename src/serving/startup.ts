@@ -1,10 +1,10 @@
 /**
  * Getting from a (possibly empty) DATA_DIR to a servable model + index, and
  * rebuilding later. The first start imports the catalog, embeds it and builds
- * the index (minutes, with progress in the log and in /readyz); later starts
- * find the embeddings and a verified index file and load in seconds.
+ * the index (with progress in the log and in /readyz); later starts find the
+ * embeddings and a verified index file and load in seconds.
  */
-import type { FastifyBaseLogger } from 'fastify';
+import { availableParallelism } from 'node:os';
 import { embedCatalog } from '../catalog/embedCatalog.ts';
 import { importFashionMnist, type SplitChoice } from '../catalog/importFashionMnist.ts';
 import type { CatalogStore } from '../catalog/store.ts';
@@ -12,10 +12,12 @@ import type { Config } from '../config/env.ts';
 import { buildIndex } from '../index/buildIndex.ts';
 import { loadNewestGoodIndex } from '../index/loadIndex.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
+import type { LogSink } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
-import { loadEmbedder } from '../model/embedder.ts';
+import { type EngineOptions, loadEngine } from './engine.ts';
 import type { RebuildFn } from './jobs.ts';
-import type { ServingInput } from './serving.ts';
+import type { ResidentCatalog } from './residentCatalog.ts';
+import type { ServingInput } from './servedSet.ts';
 import { loadWorkerEmbedder } from './workerEmbedder.ts';
 
 /** HNSW parameters this configuration overrides (none unless HNSW_EF_SEARCH is set). */
@@ -25,17 +27,32 @@ function hnswParams(config: Config): { efSearch?: number } {
 
 export type EmbedderLoader = (modelDir: string) => Promise<Embedder>;
 
-/** How this configuration loads a model: in a worker thread or on the main thread. */
-export function embedderLoader(config: Config): EmbedderLoader {
+function engineOptions(config: Config, threads: number): EngineOptions {
+  return { engine: config.EMBED_ENGINE, tfjsBackend: config.TFJS_BACKEND, threads };
+}
+
+/** How this configuration loads the model that embeds queries: in a worker thread or on the main thread. */
+export function queryEmbedderLoader(config: Config, log: LogSink): EmbedderLoader {
+  const options = engineOptions(config, config.EMBED_THREADS);
   return config.EMBED_IN_WORKER
-    ? (dir) => loadWorkerEmbedder(dir, config.TFJS_BACKEND || undefined)
-    : loadEmbedder;
+    ? (dir) => loadWorkerEmbedder(dir, options, config.LOG_LEVEL)
+    : (dir) => loadEngine(dir, options, log);
+}
+
+/**
+ * The model for embedding a whole catalog before the server is ready: in this
+ * process, on every core (nothing else needs them yet), disposed afterwards.
+ */
+function bulkEmbedderLoader(config: Config, log: LogSink): EmbedderLoader {
+  return (dir) => loadEngine(dir, engineOptions(config, availableParallelism()), log);
 }
 
 export interface StartupOptions {
   config: Config;
   store: CatalogStore;
-  log: FastifyBaseLogger;
+  /** The resident catalog, reloaded after a first start's import. */
+  items: ResidentCatalog;
+  log: LogSink;
   /** Told what start-up is doing, e.g. for /readyz. */
   onPhase?: (phase: string) => void;
 }
@@ -64,6 +81,16 @@ function progressReporter(options: StartupOptions, what: string) {
 export async function importInitialCatalog(options: StartupOptions): Promise<void> {
   const { config, store, log } = options;
   if (config.CATALOG === 'none' || store.countItems() > 0) return;
+  await importFirstCatalog(options, config, store, log);
+  options.items.reload(store);
+}
+
+async function importFirstCatalog(
+  options: StartupOptions,
+  config: Config,
+  store: CatalogStore,
+  log: LogSink,
+): Promise<void> {
   const splits: SplitChoice[] = config.CATALOG === 'fashion-mnist' ? ['all', 'test'] : ['test'];
   for (const split of splits) {
     try {
@@ -82,6 +109,25 @@ export async function importInitialCatalog(options: StartupOptions): Promise<voi
   }
 }
 
+/** Embeds what lacks an embedding for `modelVersion`, with the bulk model when there is work. */
+async function embedMissing(options: StartupOptions, modelDir: string, modelVersion: string): Promise<void> {
+  const { config, store, log } = options;
+  if (store.countItems() === store.countEmbeddings(modelVersion)) return;
+  const bulk = await bulkEmbedderLoader(config, log)(modelDir);
+  try {
+    const report = progressReporter(options, 'embedding catalog');
+    const started = performance.now();
+    const result = await embedCatalog({ store, embedder: bulk, onProgress: (p) => report(p.done, p.total) });
+    const seconds = (performance.now() - started) / 1000;
+    log.info(
+      { ...result, engine: bulk.engine, imagesPerSecond: Math.round(result.embedded / seconds) },
+      'catalog embedded',
+    );
+  } finally {
+    bulk.dispose();
+  }
+}
+
 /**
  * Everything a start needs, in order: import (first start), embed what lacks
  * an embedding, then load the newest index build whose file verifies, or
@@ -90,16 +136,14 @@ export async function importInitialCatalog(options: StartupOptions): Promise<voi
 export async function prepareServing(options: StartupOptions): Promise<ServingInput> {
   const { config, store, log } = options;
   options.onPhase?.('loading model');
-  const embedder = await embedderLoader(config)(config.MODEL_DIR);
-  log.info({ model: embedder.modelVersion, dir: config.MODEL_DIR }, 'model loaded');
+  const embedder = await queryEmbedderLoader(config, log)(config.MODEL_DIR);
+  log.info({ model: embedder.modelVersion, engine: embedder.engine, dir: config.MODEL_DIR }, 'model loaded');
   try {
     await importInitialCatalog(options);
-    const report = progressReporter(options, 'embedding catalog');
-    const embedded = await embedCatalog({ store, embedder, onProgress: (p) => report(p.done, p.total) });
-    if (embedded.embedded > 0) log.info(embedded, 'catalog embedded');
+    await embedMissing(options, config.MODEL_DIR, embedder.modelVersion);
     options.onPhase?.('loading index');
     const loaded = loadNewestGoodIndex(config.DATA_DIR, store, embedder.modelVersion);
-    if (loaded) return { embedder, index: loaded.index, buildId: loaded.build.id };
+    if (loaded) return { embedder, index: loaded.index, vectors: loaded.vectors, buildId: loaded.build.id };
     if (store.countItems() === 0) {
       throw new Error(
         'the catalog is empty (CATALOG=none?): import items first, e.g. npm run catalog:import',
@@ -109,7 +153,7 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
     const reporters = {
       building: progressReporter(options, 'building index'),
       verifying: progressReporter(options, 'verifying index'),
-      embedding: report,
+      embedding: progressReporter(options, 'embedding catalog'),
     };
     const built = await buildIndex({
       store,
@@ -118,7 +162,7 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
       params: hnswParams(config),
       onProgress: (p) => reporters[p.phase](p.done, p.total),
     });
-    return { embedder, index: built.index, buildId: built.build.id };
+    return { embedder, index: built.index, vectors: built.vectors, buildId: built.build.id };
   } catch (err) {
     embedder.dispose();
     throw err;
@@ -126,22 +170,24 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
 }
 
 /** POST /admin/index/rebuild's work: the catalog's `rebuildIndex`, swapping through `commit`. */
-export function catalogRebuild(
-  store: CatalogStore,
-  config: Config,
-  load: EmbedderLoader = embedderLoader(config),
-): RebuildFn {
+export function catalogRebuild(store: CatalogStore, config: Config, log: LogSink): RebuildFn {
   return async ({ modelDir, current, onStart, onProgress, commit }) => {
     await rebuildIndex({
       store,
       dataDir: config.DATA_DIR,
       embedder: current.embedder,
       modelDir: modelDir ?? undefined,
-      loadEmbedder: load,
+      loadEmbedder: queryEmbedderLoader(config, log),
       params: hnswParams(config),
       onStart,
       onProgress,
-      commit: (result) => commit({ embedder: result.embedder, index: result.index, buildId: result.buildId }),
+      commit: (result) =>
+        commit({
+          embedder: result.embedder,
+          index: result.index,
+          vectors: result.vectors,
+          buildId: result.buildId,
+        }),
     });
   };
 }

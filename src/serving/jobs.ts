@@ -4,13 +4,26 @@
  * the chosen model, build, verify) is the catalog's `rebuildIndex`; when it
  * succeeds the job swaps the new model and index in with one `activate`.
  */
-import type { Static } from 'typebox';
+import type { BuildStatus } from '../catalog/store.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import type { Job } from './schemas.ts';
-import type { Serving, ServingInput, ServingSet } from './serving.ts';
+import type { Serving, ServingInput, ServingSet } from './servedSet.ts';
 
-export type JobView = Static<typeof Job>;
-export type JobStatus = JobView['status'];
+export type JobStatus = BuildStatus;
+
+/** A rebuild job as the API shows it (the `Job` schema of src/server/schemas.ts). */
+export interface JobView {
+  id: number;
+  type: 'index-rebuild';
+  status: JobStatus;
+  model: string;
+  model_version: string | null;
+  build_id: number | null;
+  progress: number;
+  item_count: number | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
 
 export interface RebuildProgress {
   phase: 'embedding' | 'building' | 'verifying';

@@ -1,18 +1,21 @@
 /**
- * What the server answers queries with: one model and the index built with
- * that model's embeddings, always swapped together through one reference (a
- * query embedded by one model must never be searched in another model's
- * index). Until the first `activate` the server is not ready.
+ * What the server answers queries with: one model, the index built with that
+ * model's embeddings and those embeddings' vectors, always swapped together
+ * through one reference (a query embedded by one model must never be searched
+ * in another model's index). Until the first `activate` the server is not ready.
  */
-import type { FastifyBaseLogger } from 'fastify';
 import { NotReadyError } from '../errors.ts';
 import type { VectorIndex } from '../index/vectorIndex.ts';
+import type { VectorTable } from '../index/vectorTable.ts';
+import type { LogSink } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
 import { EmbedQueue, type EmbedQueueOptions } from './embedQueue.ts';
 
 export interface ServingInput {
   embedder: Embedder;
   index: VectorIndex;
+  /** The catalog embeddings of this model, by label: the vectors `index` holds. */
+  vectors: VectorTable;
   /** The index build this index came from, when it was recorded in the catalog. */
   buildId: number | null;
 }
@@ -21,8 +24,6 @@ export interface ServingSet extends ServingInput {
   readonly modelVersion: string;
   /** Micro-batching queue in front of `embedder`. */
   readonly queue: EmbedQueue;
-  /** Catalog embeddings of this model read so far (label → vector): a query item costs no SQLite read. */
-  readonly vectors: Map<number, Float32Array>;
 }
 
 export class Serving {
@@ -30,9 +31,9 @@ export class Serving {
   /** What start-up is doing while not ready (shown by /readyz), e.g. `embedding catalog 1200/10000`. */
   phase = 'starting';
   readonly #queueOptions: EmbedQueueOptions;
-  readonly #log: FastifyBaseLogger;
+  readonly #log: LogSink;
 
-  constructor(queueOptions: EmbedQueueOptions, log: FastifyBaseLogger) {
+  constructor(queueOptions: EmbedQueueOptions, log: LogSink) {
     this.#queueOptions = queueOptions;
     this.#log = log;
   }
@@ -65,13 +66,17 @@ export class Serving {
       ...input,
       modelVersion: input.embedder.modelVersion,
       queue: new EmbedQueue(input.embedder, this.#queueOptions),
-      vectors: new Map(),
     };
     const previous = this.#current;
     this.#current = next;
     this.phase = 'ready';
     this.#log.info(
-      { model: next.modelVersion, indexSize: next.index.size, buildId: next.buildId },
+      {
+        model: next.modelVersion,
+        engine: input.embedder.engine,
+        indexSize: next.index.size,
+        buildId: next.buildId,
+      },
       'serving model and index',
     );
     if (previous && previous.embedder !== next.embedder) void this.#retire(previous);

@@ -4,28 +4,28 @@
  * instead of blocking the event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { initBackend } from '../model/backend.ts';
-import { loadEmbedder } from '../model/embedder.ts';
+import { createLogger } from '../log.ts';
+import { type EngineOptions, loadEngine } from './engine.ts';
 
 export interface EmbedWorkerData {
   modelDir: string;
-  backend: string | undefined;
+  engine: EngineOptions;
+  logLevel: string;
 }
 
 export type EmbedWorkerRequest = { type: 'embed'; id: number; images: Float32Array; count: number };
 
 export type EmbedWorkerMessage =
-  | { type: 'ready'; modelVersion: string; dim: number; backend: string }
+  | { type: 'ready'; modelVersion: string; dim: number; engine: string }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; vectors: Float32Array }
   | { type: 'error'; id: number; message: string };
 
 const port = parentPort!;
-const { modelDir, backend } = workerData as EmbedWorkerData;
+const { modelDir, engine, logLevel } = workerData as EmbedWorkerData;
 
 try {
-  const chosen = await initBackend(backend);
-  const embedder = await loadEmbedder(modelDir);
+  const embedder = await loadEngine(modelDir, engine, createLogger('embed-worker', logLevel));
   port.on('message', async (request: EmbedWorkerRequest) => {
     try {
       const vectors = await embedder.embed(request.images, request.count);
@@ -44,7 +44,7 @@ try {
     type: 'ready',
     modelVersion: embedder.modelVersion,
     dim: embedder.dim,
-    backend: chosen,
+    engine: embedder.engine ?? 'unknown',
   } satisfies EmbedWorkerMessage);
 } catch (err) {
   port.postMessage({ type: 'failed', message: (err as Error).message } satisfies EmbedWorkerMessage);

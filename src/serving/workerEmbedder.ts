@@ -9,20 +9,20 @@ import { Worker } from 'node:worker_threads';
 import { DataFileError } from '../errors.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
 import type { EmbedWorkerData, EmbedWorkerMessage, EmbedWorkerRequest } from './embedWorker.ts';
+import type { EngineOptions } from './engine.ts';
 
 interface Pending {
   resolve: (v: Float32Array) => void;
   reject: (err: Error) => void;
 }
 
-export interface WorkerEmbedder extends Embedder {
-  /** The tfjs backend the worker selected. */
-  readonly backend: string;
-}
-
-export async function loadWorkerEmbedder(modelDir: string, backend?: string): Promise<WorkerEmbedder> {
+export async function loadWorkerEmbedder(
+  modelDir: string,
+  engine: EngineOptions,
+  logLevel: string,
+): Promise<Embedder> {
   const worker = new Worker(new URL('./embedWorker.boot.mjs', import.meta.url), {
-    workerData: { modelDir, backend } satisfies EmbedWorkerData,
+    workerData: { modelDir, engine, logLevel } satisfies EmbedWorkerData,
   });
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -74,7 +74,7 @@ export async function loadWorkerEmbedder(modelDir: string, backend?: string): Pr
   return {
     modelVersion: loaded.modelVersion,
     dim: loaded.dim,
-    backend: loaded.backend,
+    engine: loaded.engine,
     embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (dead) return Promise.reject(dead);
       const id = nextId++;
