@@ -1,35 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
 import { DataFileError, ValidationError } from '../errors.ts';
 import { ensureBackend } from './backend.ts';
 import type { Embedder } from './embedder.contract.ts';
 import { loadModel } from './modelIo.ts';
+import { formatModelVersion, readModelName } from './modelVersion.ts';
 import { embeddingModel } from './network.ts';
 
 /** Images per forward pass: large enough to keep the backend busy, small enough to bound memory. */
 export const EMBED_CHUNK = 256;
-
-async function readModelName(modelDir: string): Promise<string> {
-  const path = join(modelDir, 'metadata.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new DataFileError(`cannot read ${path}: ${(err as Error).message}`, 'MODEL_FILE_MISSING');
-  }
-  try {
-    const name = (JSON.parse(text) as { name?: unknown }).name;
-    if (typeof name !== 'string' || name === '') throw new Error('no "name" field');
-    return name;
-  } catch (err) {
-    throw new DataFileError(
-      `${path} is not valid model metadata: ${(err as Error).message}`,
-      'MODEL_FILE_CORRUPT',
-    );
-  }
-}
 
 /**
  * Loads a model directory written by the trainer (model.json, weights.bin, metadata.json). Uses the
@@ -46,7 +25,7 @@ export async function loadEmbedder(modelDir: string): Promise<Embedder> {
   let disposed = false;
 
   return {
-    modelVersion: `${name}@${weightsSha256.slice(0, 12)}`,
+    modelVersion: formatModelVersion(name, weightsSha256),
     dim,
     async embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (disposed) throw new Error('embedder was disposed');
