@@ -11,6 +11,7 @@ import { createLogger } from '../log.ts';
 import { ensureBackend } from '../model/backend.ts';
 import { saveModel, writeFileAtomic } from '../model/modelIo.ts';
 import { buildNetwork, EMBEDDING_DIM } from '../model/network.ts';
+import { exportOnnx } from '../model/onnx/export.ts';
 import { embeddingMetricsTensor, unpackMetrics } from '../model/trainMetrics.ts';
 import { BatchBuilder } from './batches.ts';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
@@ -307,6 +308,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     parameters: model.countParams(),
   };
   await writeFileAtomic(join(config.out, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+  await exportOnnx(config.out);
   await removeCheckpoint(config.out);
   optimizer.dispose();
   log.info(
