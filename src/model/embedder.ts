@@ -27,6 +27,7 @@ export async function loadEmbedder(modelDir: string): Promise<Embedder> {
   return {
     modelVersion: formatModelVersion(name, weightsSha256),
     dim,
+    engine: `tfjs-${tf.getBackend()}`,
     async embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (disposed) throw new Error('embedder was disposed');
       if (!Number.isInteger(count) || count < 0 || images.length !== count * IMAGE_PIXELS) {

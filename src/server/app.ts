@@ -22,6 +22,7 @@ import type { Config } from '../config/env.ts';
 import type { ImageLimits } from '../data/preprocess.ts';
 import { NotReadyError } from '../errors.ts';
 import type { CatalogService } from '../serving/catalogService.ts';
+import type { EmbeddingMaps } from '../serving/embeddingMap.ts';
 import type { RebuildJobs } from '../serving/jobs.ts';
 import type { ResidentCatalog } from '../serving/residentCatalog.ts';
 import type { SearchService } from '../serving/search.ts';
@@ -40,6 +41,7 @@ import { healthRoutes } from './routes/health.ts';
 import { itemRoutes } from './routes/items.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { similarRoutes } from './routes/similar.ts';
+import { statusRoutes } from './routes/status.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -50,6 +52,7 @@ declare module 'fastify' {
     serving: Serving;
     catalog: CatalogService;
     similar: SearchService;
+    maps: EmbeddingMaps;
     metrics: Metrics;
     requireAdmin: AdminGuard;
     jobs: RebuildJobs;
@@ -155,6 +158,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await app.register(similarRoutes);
   await app.register(itemRoutes);
   await app.register(recommendationRoutes);
+  await app.register(statusRoutes);
   await app.register(adminRoutes);
   await app.register(docsRoutes);
   return app;

@@ -2,7 +2,8 @@
 import type { Static } from 'typebox';
 import type { CatalogItem } from '../catalog/store.ts';
 import type { SearchResult } from '../serving/search.ts';
-import type { Item, SearchResponse } from './schemas.ts';
+import type { ServingStatus } from '../serving/status.ts';
+import type { Item, SearchResponse, Status } from './schemas.ts';
 
 export function imageUrl(id: string): string {
   return `/items/${encodeURIComponent(id)}/image`;
@@ -33,5 +34,40 @@ export function presentResults(result: SearchResult, startedAt: number): Static<
       image_url: imageUrl(r.id),
     })),
     took_ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
+  };
+}
+
+export function presentStatus(status: ServingStatus): Static<typeof Status> {
+  const build = status.index?.build ?? null;
+  const seconds =
+    build?.finishedAt && build.startedAt
+      ? (Date.parse(build.finishedAt) - Date.parse(build.startedAt)) / 1000
+      : null;
+  const model = status.model;
+  return {
+    model: model && {
+      version: model.version,
+      name: model.name,
+      engine: model.engine,
+      arch: model.arch,
+      loss: model.loss,
+      trained_at: model.createdAt,
+      evaluation: model.evaluation && {
+        p_at_1: model.evaluation.precisionAt1,
+        map_at_r: model.evaluation.mapAtR,
+        knn_accuracy: model.evaluation.knnAccuracy,
+      },
+    },
+    catalog: status.catalog,
+    index: status.index && {
+      size: status.index.size,
+      build_id: build?.id ?? null,
+      params: build?.params
+        ? (JSON.parse(build.params) as { M: number; efConstruction: number; efSearch: number })
+        : null,
+      built_at: build?.finishedAt ?? null,
+      build_seconds: seconds,
+    },
+    job: status.job,
   };
 }

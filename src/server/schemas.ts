@@ -94,6 +94,31 @@ export const SearchQuery = Type.Object({
   category: Type.Optional(Categories),
 });
 
+export const SimilarQuery = Type.Object({
+  ...SearchQuery.properties,
+  include: Type.Optional(
+    Type.Literal('query', {
+      description:
+        '`query` adds the model input (the 28x28 image the photo became) and its place on the embedding map (`GET /map`) to the response.',
+    }),
+  ),
+});
+
+export const SimilarResponse = Type.Object(
+  {
+    ...SearchResponse.properties,
+    query: Type.Optional(
+      Type.Object({
+        image: Type.String({ description: 'The 28x28 model input as a `data:image/png;base64,` URL.' }),
+        map: Type.Union([Type.Object({ x: Type.Number(), y: Type.Number() }), Type.Null()], {
+          description: 'Where the query falls on the embedding map; null while the map is being computed.',
+        }),
+      }),
+    ),
+  },
+  { description: 'The nearest catalog items, optionally with what the model saw.' },
+);
+
 /** Documentation of the /similar and POST /items bodies, which are not JSON and are checked in code. */
 const binaryImage = { type: 'string', format: 'binary' } as const;
 export const ImageBodyDoc = {
@@ -214,6 +239,61 @@ export const JobConflict = Type.Object(
 );
 
 export const JobParams = Type.Object({ id: Type.Integer({ minimum: 1, description: 'Job id.' }) });
+
+const Figure = Type.Number({ minimum: 0, maximum: 1 });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Status = Type.Object(
+  {
+    model: Nullable(
+      Type.Object({
+        version: Type.String(),
+        name: Nullable(Type.String()),
+        engine: Nullable(Type.String({ description: '`onnxruntime`, `tfjs-wasm`, ...' })),
+        arch: Nullable(Type.String()),
+        loss: Nullable(Type.String()),
+        trained_at: Nullable(Type.String({ format: 'date-time' })),
+        evaluation: Nullable(
+          Type.Object(
+            { p_at_1: Figure, map_at_r: Figure, knn_accuracy: Figure },
+            {
+              description:
+                "`npm run eval`'s figures: 10,000 test queries against the 60,000 training images.",
+            },
+          ),
+        ),
+      }),
+    ),
+    catalog: Type.Object({
+      items: Type.Integer(),
+      categories: Type.Array(Type.Object({ category: Type.String(), count: Type.Integer() })),
+    }),
+    index: Nullable(
+      Type.Object({
+        size: Type.Integer(),
+        build_id: Nullable(Type.Integer()),
+        params: Nullable(
+          Type.Object({ M: Type.Integer(), efConstruction: Type.Integer(), efSearch: Type.Integer() }),
+        ),
+        built_at: Nullable(Type.String({ format: 'date-time' })),
+        build_seconds: Nullable(Type.Number()),
+      }),
+    ),
+    job: Nullable(Job),
+  },
+  { description: 'The served model (null while loading), catalog, index and the latest rebuild job.' },
+);
+
+export const EmbeddingMapResponse = Type.Object(
+  {
+    model: Type.String(),
+    build_id: Nullable(Type.Integer()),
+    points: Type.Array(Type.Object({ id: ItemId, category: Type.String(), x: Figure, y: Figure }), {
+      description: 'A sample of up to 5,000 catalog items, in [0, 1] x [0, 1].',
+    }),
+  },
+  { description: '2-D UMAP projection of a sample of the served embeddings.' },
+);
 
 export const Health = Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up.' });
 

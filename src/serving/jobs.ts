@@ -101,6 +101,12 @@ export class RebuildJobs {
     return { ...job };
   }
 
+  /** The newest job, or null before the first. */
+  latest(): JobView | null {
+    const newest = [...this.#jobs.values()].at(-1);
+    return newest ? { ...newest } : null;
+  }
+
   get(id: number): JobView {
     const job = this.#jobs.get(id);
     if (!job) throw new NotFoundError(`no job with id ${id}`, 'JOB_NOT_FOUND');

@@ -28,6 +28,11 @@ export interface SearchResult {
   results: SearchResultItem[];
 }
 
+export interface ImageSearchResult extends SearchResult {
+  /** What the model saw (784 floats in [0,1]), its embedding and the set that searched it. */
+  query: { pixels: Float32Array; vector: Float32Array; set: ServingSet };
+}
+
 export interface SearchTimings {
   /** Seconds spent decoding and normalizing one query image. */
   preprocess?: (seconds: number) => void;
@@ -51,14 +56,14 @@ export class SearchService {
   }
 
   /** The items most similar to an uploaded image. */
-  async similarToImage(image: Uint8Array, request: SearchRequest): Promise<SearchResult> {
+  async similarToImage(image: Uint8Array, request: SearchRequest): Promise<ImageSearchResult> {
     this.#deps.serving.require();
     const t0 = performance.now();
     const pixels = await preprocessUpload(image, this.#deps.imageLimits);
     this.#deps.timings?.preprocess?.((performance.now() - t0) / 1000);
     const set = this.#deps.serving.require();
     const vector = await set.queue.embed(pixels);
-    return this.#search(set, vector, request);
+    return { ...this.#search(set, vector, request), query: { pixels, vector, set } };
   }
 
   /** The items most similar to a catalog item (never the item itself). */

@@ -10,9 +10,12 @@ import type { VectorTable } from '../index/vectorTable.ts';
 import type { LogSink } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
 import { EmbedQueue, type EmbedQueueOptions } from './embedQueue.ts';
+import { type ModelCard, readModelCard } from './modelCard.ts';
 
 export interface ServingInput {
   embedder: Embedder;
+  /** The model directory `embedder` was loaded from. */
+  modelDir: string;
   index: VectorIndex;
   /** The catalog embeddings of this model, by label: the vectors `index` holds. */
   vectors: VectorTable;
@@ -22,6 +25,7 @@ export interface ServingInput {
 
 export interface ServingSet extends ServingInput {
   readonly modelVersion: string;
+  readonly card: ModelCard;
   /** Micro-batching queue in front of `embedder`. */
   readonly queue: EmbedQueue;
 }
@@ -65,6 +69,7 @@ export class Serving {
     const next: ServingSet = {
       ...input,
       modelVersion: input.embedder.modelVersion,
+      card: readModelCard(input.modelDir),
       queue: new EmbedQueue(input.embedder, this.#queueOptions),
     };
     const previous = this.#current;

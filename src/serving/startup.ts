@@ -143,7 +143,9 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
     await embedMissing(options, config.MODEL_DIR, embedder.modelVersion);
     options.onPhase?.('loading index');
     const loaded = loadNewestGoodIndex(config.DATA_DIR, store, embedder.modelVersion);
-    if (loaded) return { embedder, index: loaded.index, vectors: loaded.vectors, buildId: loaded.build.id };
+    const modelDir = config.MODEL_DIR;
+    if (loaded)
+      return { embedder, modelDir, index: loaded.index, vectors: loaded.vectors, buildId: loaded.build.id };
     if (store.countItems() === 0) {
       throw new Error(
         'the catalog is empty (CATALOG=none?): import items first, e.g. npm run catalog:import',
@@ -162,7 +164,7 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
       params: hnswParams(config),
       onProgress: (p) => reporters[p.phase](p.done, p.total),
     });
-    return { embedder, index: built.index, vectors: built.vectors, buildId: built.build.id };
+    return { embedder, modelDir, index: built.index, vectors: built.vectors, buildId: built.build.id };
   } catch (err) {
     embedder.dispose();
     throw err;
@@ -184,6 +186,7 @@ export function catalogRebuild(store: CatalogStore, config: Config, log: LogSink
       commit: (result) =>
         commit({
           embedder: result.embedder,
+          modelDir: modelDir ?? current.modelDir,
           index: result.index,
           vectors: result.vectors,
           buildId: result.buildId,

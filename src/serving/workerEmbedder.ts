@@ -5,9 +5,9 @@
  * routes) for its whole duration. In a worker, the main thread keeps serving
  * and gathers the next micro-batch while the current one is computed.
  */
-import { Worker } from 'node:worker_threads';
 import { DataFileError } from '../errors.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
+import { startWorker } from '../workers/startWorker.ts';
 import type { EmbedWorkerData, EmbedWorkerMessage, EmbedWorkerRequest } from './embedWorker.ts';
 import type { EngineOptions } from './engine.ts';
 
@@ -21,9 +21,11 @@ export async function loadWorkerEmbedder(
   engine: EngineOptions,
   logLevel: string,
 ): Promise<Embedder> {
-  const worker = new Worker(new URL('./embedWorker.boot.mjs', import.meta.url), {
-    workerData: { modelDir, engine, logLevel } satisfies EmbedWorkerData,
-  });
+  const worker = startWorker(new URL('./embedWorker.ts', import.meta.url), {
+    modelDir,
+    engine,
+    logLevel,
+  } satisfies EmbedWorkerData);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let dead: Error | null = null;

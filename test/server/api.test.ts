@@ -596,6 +596,67 @@ describe('admin', () => {
   });
 });
 
+describe('status and the embedding map', () => {
+  interface StatusBody {
+    model: { version: string; engine: string; arch: string; evaluation: unknown };
+    catalog: { items: number; categories: { category: string; count: number }[] };
+    index: { size: number; build_id: number; params: { M: number; efSearch: number }; built_at: string };
+  }
+  interface MapBody {
+    model: string;
+    points: { id: string; category: string; x: number; y: number }[];
+  }
+
+  it('GET /status names the served model, its engine, the catalog and the index build', async () => {
+    const status = await json<StatusBody>(await server.request('/status'));
+    const ready = await json<{ model: string }>(await server.request('/readyz'));
+    expect(status.model.version).toBe(ready.model);
+    expect(status.model.engine).toBe('onnxruntime');
+    expect(status.model.arch).toBe('seed');
+    // The fixture model was never evaluated: no figures rather than made-up ones.
+    expect(status.model.evaluation).toBeNull();
+    expect(status.catalog.items).toBe(ITEMS);
+    expect(status.catalog.categories.reduce((n, c) => n + c.count, 0)).toBe(ITEMS);
+    expect(status.index.size).toBe(ITEMS);
+    expect(status.index.params.M).toBe(24);
+    expect(Date.parse(status.index.built_at)).toBeGreaterThan(0);
+  });
+
+  it('GET /map: every sampled item in [0,1]², with its category', async () => {
+    // Computed in the background on first request (503 MAP_NOT_READY until then): wait in-process.
+    await server.app.maps.whenDone(server.app.serving.require());
+    const res = await server.request('/map');
+    expect(res.status).toBe(200);
+    const map = await json<MapBody>(res);
+    expect(map.points).toHaveLength(ITEMS);
+    for (const p of map.points) {
+      expect(p.x).toBeGreaterThanOrEqual(0);
+      expect(p.x).toBeLessThanOrEqual(1);
+      expect(p.y).toBeGreaterThanOrEqual(0);
+      expect(p.y).toBeLessThanOrEqual(1);
+    }
+    const sample = map.points[17];
+    const item = await json<{ category: string }>(await server.request(`/items/${sample.id}`));
+    expect(sample.category).toBe(item.category);
+  });
+
+  it('POST /similar?include=query returns the model input and places a catalog image on its own point', async () => {
+    const res = await server.request(...rawImage(png, 'image/png', '?k=3&include=query'));
+    const body = await json<SearchBody & { query: { image: string; map: { x: number; y: number } } }>(res);
+    const input = Buffer.from(body.query.image.replace(/^data:image\/png;base64,/, ''), 'base64');
+    const decoded = await sharp(input).raw().toBuffer({ resolveWithObject: true });
+    expect([decoded.info.width, decoded.info.height]).toEqual([28, 28]);
+    const stored = await sharp(png).raw().toBuffer();
+    expect(Buffer.compare(decoded.data, stored)).toBe(0);
+    const map = await json<MapBody>(await server.request('/map'));
+    const own = map.points.find((p) => p.id === 'fmnist-test-00007')!;
+    expect(body.query.map.x).toBeCloseTo(own.x, 5);
+    expect(body.query.map.y).toBeCloseTo(own.y, 5);
+    const plain = await json<Record<string, unknown>>(await server.request(...rawImage(png, 'image/png')));
+    expect(plain).not.toHaveProperty('query');
+  });
+});
+
 describe('metrics', () => {
   it('exposes request, model, search and index metrics', async () => {
     const text = await (await server.request('/metrics')).text();

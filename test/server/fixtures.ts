@@ -1,6 +1,7 @@
 /**
  * Test fixtures for the server: a real (untrained) tfjs model saved in the
- * trainer's format, and a real catalog imported from the bundled test split.
+ * trainer's format with its ONNX export (what the server runs by default),
+ * and a real catalog imported from the bundled test split.
  * An untrained network's embedding is still a deterministic function of the
  * image, which is all the HTTP tests need; model quality is tested elsewhere.
  */
@@ -12,6 +13,7 @@ import type { CatalogStore } from '../../src/catalog/store.ts';
 import { ensureBackend } from '../../src/model/backend.ts';
 import { saveModel } from '../../src/model/modelIo.ts';
 import { buildNetwork } from '../../src/model/network.ts';
+import { exportOnnx } from '../../src/model/onnx/export.ts';
 
 export async function makeFixtureModel(dir: string, name = 'fixture', seed = 7): Promise<string> {
   await ensureBackend();
@@ -33,6 +35,7 @@ export async function makeFixtureModel(dir: string, name = 'fixture', seed = 7):
     createdAt: new Date().toISOString(),
   };
   await writeFile(join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2));
+  await exportOnnx(dir);
   return dir;
 }
 

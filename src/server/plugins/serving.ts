@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { CatalogService } from '../../serving/catalogService.ts';
+import { EmbeddingMaps } from '../../serving/embeddingMap.ts';
 import { type RebuildFn, RebuildJobs } from '../../serving/jobs.ts';
 import { SearchService } from '../../serving/search.ts';
 import { Serving, type ServingInput } from '../../serving/servedSet.ts';
@@ -62,6 +63,7 @@ export const servingPlugin = fp(
         app.log.info({ job }, 'index rebuild finished');
       }),
     );
+    app.decorate('maps', new EmbeddingMaps(app.log));
     if (opts.serving) serving.activate(opts.serving);
     app.addHook('onClose', async () => serving.close());
   },
