@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ValidationError } from '../errors.ts';
-import { type SearchJob, searchRange, type VectorArray } from './searchKernel.js';
+import { startWorker } from '../workers/startWorker.ts';
+import { type SearchJob, searchRange, type VectorArray } from './searchKernel.ts';
+import type { SearchWorkerData, SearchWorkerMessage } from './searchWorker.ts';
 
 export type { VectorArray };
 
@@ -155,15 +157,16 @@ function runWorkers(
   onProgress: ((done: number) => void) | undefined,
 ): Promise<void> {
   const counter = new Int32Array(new SharedArrayBuffer(4));
-  const url = new URL('./searchWorker.js', import.meta.url);
+  const url = new URL('./searchWorker.ts', import.meta.url);
   const started: Worker[] = [];
   const runs = Array.from(
     { length: workers },
     () =>
       new Promise<void>((resolve, reject) => {
-        const w = new Worker(url, { workerData: { job, counter, chunk: WORKER_CHUNK, queryCount } });
+        const data: SearchWorkerData = { job, counter, chunk: WORKER_CHUNK, queryCount };
+        const w = startWorker(url, data);
         started.push(w);
-        w.on('message', (m: number) => {
+        w.on('message', (m: SearchWorkerMessage) => {
           if (m < 0) resolve();
           else onProgress?.(m);
         });

@@ -1,6 +1,7 @@
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../workers/startWorker.ts';
+import type { GraphWorkerData, GraphWorkerMessage } from './graphWorker.ts';
 import type { HnswParams } from './hnswIndex.ts';
 
 /** One graph to build: its points and the file name it is written to. */
@@ -13,36 +14,7 @@ export interface GraphJob {
   file: string;
 }
 
-/**
- * The worker's code, plain CommonJS so it runs under any loader (tsx, vitest)
- * without resolving a TypeScript file. It builds its graphs
- * one after the other, writes each to `dir`, and reports progress.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { join } = require('node:path');
-const { HierarchicalNSW } = require(workerData.hnswlibPath);
-const { dim, params, jobs, dir } = workerData;
-let done = 0;
-let last = Date.now();
-for (const job of jobs) {
-  const n = job.labels.length;
-  const graph = new HierarchicalNSW('l2', dim);
-  graph.initIndex(Math.max(16, n), params.M, params.efConstruction, params.seed);
-  for (let i = 0; i < n; i++) {
-    graph.addPoint(Array.from(job.vectors.subarray(i * dim, (i + 1) * dim)), job.labels[i]);
-    done++;
-    if (Date.now() - last >= 250) {
-      parentPort.postMessage({ type: 'progress', done });
-      last = Date.now();
-    }
-  }
-  graph.writeIndexSync(join(dir, job.file));
-}
-parentPort.postMessage({ type: 'done', done });
-`;
-
-const hnswlibPath = createRequire(import.meta.url).resolve('hnswlib-node');
+const WORKER_URL = new URL('./graphWorker.ts', import.meta.url);
 
 /**
  * Builds the graphs in worker threads, split into `parallelism` groups of about
@@ -75,14 +47,10 @@ export async function buildGraphsInWorkers(
     .map(
       (group, gi) =>
         new Promise<void>((resolve, reject) => {
-          const worker = new Worker(WORKER_SOURCE, {
-            eval: true,
-            // Not the parent's flags: --input-type=module or a TS loader would change how this CommonJS runs.
-            execArgv: [],
-            workerData: { hnswlibPath, dim, params, jobs: group, dir },
-          });
+          const data: GraphWorkerData = { dim, params, jobs: group, dir };
+          const worker = startWorker(WORKER_URL, data);
           workers.push(worker);
-          worker.on('message', (m: { type: 'progress' | 'done'; done: number }) => {
+          worker.on('message', (m: GraphWorkerMessage) => {
             progress[gi] = m.done;
             onProgress(
               progress.reduce((a, b) => a + b, 0),
@@ -91,9 +59,10 @@ export async function buildGraphsInWorkers(
             if (m.type === 'done') resolve();
           });
           worker.on('error', reject);
-          worker.on('exit', (code) => {
-            if (code !== 0) reject(new Error(`index build worker exited with code ${code}`));
-          });
+          // After resolve() this reject is a no-op; before it, the worker died without finishing.
+          worker.on('exit', (code) =>
+            reject(new Error(`index build worker exited with code ${code} before finishing`)),
+          );
         }),
     );
   try {

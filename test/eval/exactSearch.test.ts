@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/random.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { exactSearch, type VectorArray } from '../../src/eval/exactSearch.ts';
-import { createSelector, topKSorted } from '../../src/eval/searchKernel.js';
+import { createSelector, topKSorted } from '../../src/eval/searchKernel.ts';
 
 /** Naive reference: every distance in float64 from differences, full sort by (distance, index). */
 function naiveSearch(q: VectorArray, g: VectorArray, dim: number, k: number, leaveOneOut: boolean) {

@@ -1,5 +1,23 @@
-// Plain JavaScript on purpose: this module runs inside worker_threads, and Node 20 cannot apply tsx's
-// TypeScript loader inside workers. Types live in searchKernel.d.ts.
+/**
+ * The exact search's hot loops, shared by exactSearch.ts (small jobs, in its own thread) and
+ * searchWorker.ts. Types only annotate: the statements are what V8 optimises, keep their shape.
+ */
+
+export type VectorArray = Float32Array | Float64Array | Uint8Array;
+
+/** One search: inputs and the output arrays (shared memory when workers run it). */
+export interface SearchJob {
+  queries: VectorArray;
+  gallery: VectorArray;
+  dim: number;
+  k: number;
+  labelDepth: number;
+  galleryLabels: Uint8Array | null;
+  leaveOneOut: boolean;
+  outIndices: Int32Array;
+  outDistances: Float64Array;
+  outLabels: Uint8Array | null;
+}
 
 /** Queries per block: the distance rows of one block (QUERY_BLOCK x gallery float64) stay in memory. */
 const QUERY_BLOCK = 16;
@@ -12,7 +30,14 @@ const GALLERY_TILE = 1024;
  * |x|^2 + |q|^2 - 2x.q, which cancels catastrophically when vectors are close to each other.
  * Register blocking: 4 queries x 2 gallery rows per inner loop so each load feeds several products.
  */
-export function squaredDistanceRows(queries, gallery, dim, q0, q1, rows) {
+export function squaredDistanceRows(
+  queries: VectorArray,
+  gallery: VectorArray,
+  dim: number,
+  q0: number,
+  q1: number,
+  rows: Float64Array,
+): void {
   const ng = gallery.length / dim;
   const last = q1 - 1;
   for (let g0 = 0; g0 < ng; g0 += GALLERY_TILE) {
@@ -107,10 +132,21 @@ const RADIX_BITS = 11;
 const RADIX_SIZE = 1 << RADIX_BITS;
 const RADIX_MASK = RADIX_SIZE - 1;
 
+/** Reusable buffers of topKSorted: ping-pong pairs for the radix passes. */
+export interface Selector {
+  readonly sample: Float64Array;
+  readonly keys: readonly [Float64Array, Float64Array];
+  readonly idx: readonly [Int32Array, Int32Array];
+  readonly f32: Float32Array;
+  /** bits[0] views f32's buffer. */
+  readonly bits: readonly [Uint32Array, Uint32Array];
+  readonly counts: Int32Array;
+}
+
 /**
  * Reusable buffers for topKSorted on rows of up to n values.
  */
-export function createSelector(n) {
+export function createSelector(n: number): Selector {
   const f32 = new Float32Array(n);
   return {
     sample: new Float64Array(SAMPLE_SIZE),
@@ -134,7 +170,15 @@ export function createSelector(n) {
  * a final insertion pass with the exact float64 comparison fixes the few neighbours that rounded
  * to the same float32.
  */
-export function topKSorted(sel, row, n, skip, k, outIdx, outKeys) {
+export function topKSorted(
+  sel: Selector,
+  row: Float64Array,
+  n: number,
+  skip: number,
+  k: number,
+  outIdx: Int32Array,
+  outKeys: Float64Array,
+): void {
   let threshold = Infinity;
   if (k * 4 < n) {
     const m = Math.min(SAMPLE_SIZE, n);
@@ -216,7 +260,7 @@ export function topKSorted(sel, row, n, skip, k, outIdx, outKeys) {
  * labels of the first `labelDepth` neighbours. `leaveOneOut`: query i is gallery item i and is skipped.
  * `onBlock(doneQueries)` is called after each block.
  */
-export function searchRange(job, q0, q1, onBlock) {
+export function searchRange(job: SearchJob, q0: number, q1: number, onBlock?: (done: number) => void): void {
   const { queries, gallery, dim, k, labelDepth, galleryLabels, leaveOneOut } = job;
   const ng = gallery.length / dim;
   const depth = Math.max(k, labelDepth);
@@ -237,7 +281,7 @@ export function searchRange(job, q0, q1, onBlock) {
       }
       if (galleryLabels) {
         const lo = q * labelDepth;
-        for (let r = 0; r < labelDepth; r++) job.outLabels[lo + r] = galleryLabels[idx[r]];
+        for (let r = 0; r < labelDepth; r++) job.outLabels![lo + r] = galleryLabels[idx[r]];
       }
     }
     if (onBlock) onBlock(b1 - b0);
