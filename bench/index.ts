@@ -338,7 +338,7 @@ async function benchFilters(c: FilterContext) {
     const few = queries.slice(0, 100);
     const cb = (q: number[], i: number) => {
       const allowed = new Set(mix[i]);
-      return hnswIndexCallback(hnsw, q, (label) => allowed.has(labels[label]));
+      return hnsw.search(q, K, { allow: (label) => allowed.has(labels[label]) }).map((h) => h.label);
     };
     const got = few.map((q, i) => cb(q, i));
     const qps = timeQueries(few, cb);
@@ -350,11 +350,6 @@ async function benchFilters(c: FilterContext) {
     progress(`filter ${mixName}: ${JSON.stringify(result[mixName])}`);
   }
   return result;
-}
-
-/** hnswlib-node's own filter callback, through the native index inside HnswIndex. */
-function hnswIndexCallback(hnsw: HnswIndex, q: number[], allow: (label: number) => boolean): number[] {
-  return hnsw.searchWithCallback(q, K, allow).map((h) => h.label);
 }
 
 /**

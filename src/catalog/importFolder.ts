@@ -3,6 +3,7 @@ import { extname, isAbsolute, relative, resolve } from 'node:path';
 import { encodePng28, preprocessImageToBytes } from '../data/preprocess.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../log.ts';
+import { type Attributes, type AttributeValue, parseAttributes } from '../search/attributes.ts';
 import type { ImportProgress, ImportResult } from './importFashionMnist.ts';
 import type { CatalogStore, NewItem } from './store.ts';
 
@@ -15,6 +16,8 @@ export interface FolderRow {
   category: string;
   /** Image path relative to the import directory. */
   file: string;
+  /** Every other field (column) of the row. */
+  attributes: Attributes;
 }
 
 export interface FolderImportResult extends ImportResult {
@@ -25,7 +28,10 @@ export interface FolderImportResult extends ImportResult {
 export interface ImportFolderOptions {
   store: CatalogStore;
   dir: string;
-  /** `items.jsonl` or `items.csv` (header row: id,title,category,file); relative paths are taken from `dir`. */
+  /**
+   * `items.jsonl` or `items.csv` (header row: id,title,category,file, then any
+   * attribute columns); relative paths are taken from `dir`.
+   */
   metadata: string;
   batchSize?: number;
   onProgress?: (p: ImportProgress) => void;
@@ -65,6 +71,38 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/**
+ * A CSV cell as an attribute value: JSON numbers (`49.9`, not `00123`), `true`
+ * and `false`, and JSON arrays of strings (`["S","M"]`) keep their type;
+ * anything else is a string; an empty cell is no attribute.
+ */
+export function csvAttribute(cell: string): AttributeValue | undefined {
+  const text = cell.trim();
+  if (text === '') return undefined;
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) return Number(text);
+  if (text.startsWith('[')) {
+    try {
+      const list: unknown = JSON.parse(text);
+      if (Array.isArray(list) && list.every((v) => typeof v === 'string')) return list;
+    } catch {
+      // Not JSON: a string that happens to start with '['.
+    }
+  }
+  return text;
+}
+
+/** `attributes` of a JSONL row and its other fields, merged (the fields win). */
+function rowAttributes(r: Record<string, unknown>, where: string): Attributes {
+  const extra = Object.fromEntries(
+    Object.entries(r).filter(
+      ([key, v]) => key !== 'attributes' && !(COLUMNS as readonly string[]).includes(key) && v !== undefined,
+    ),
+  );
+  const nested = r.attributes === undefined ? {} : parseAttributes(r.attributes, `${where}: attributes`);
+  return parseAttributes({ ...nested, ...extra }, `${where}: attributes`);
+}
+
 function checkRow(value: unknown, where: string): FolderRow {
   const r = value as Record<string, unknown>;
   if (typeof r !== 'object' || r === null) throw new ValidationError(`${where}: expected an object`);
@@ -78,6 +116,7 @@ function checkRow(value: unknown, where: string): FolderRow {
     title: String(r.title),
     category: String(r.category).trim(),
     file: String(r.file),
+    attributes: rowAttributes(r, where),
   };
 }
 
@@ -103,8 +142,14 @@ export function parseMetadata(text: string, fileName: string): FolderRow[] {
     const cols = header.map((h) => h.trim().toLowerCase());
     const missing = COLUMNS.filter((c) => !cols.includes(c));
     if (missing.length > 0) throw new ValidationError(`${fileName}: header lacks ${missing.join(', ')}`);
+    const isColumn = (c: string) => (COLUMNS as readonly string[]).includes(c);
     rows = body.map((fields, i) =>
-      checkRow(Object.fromEntries(cols.map((c, j) => [c, fields[j] ?? ''])), `${fileName}:${i + 2}`),
+      checkRow(
+        Object.fromEntries(
+          cols.map((c, j) => [c, isColumn(c) ? (fields[j] ?? '') : csvAttribute(fields[j] ?? '')]),
+        ),
+        `${fileName}:${i + 2}`,
+      ),
     );
   } else {
     throw new ValidationError(`metadata must be .jsonl or .csv, got '${fileName}'`);
@@ -155,6 +200,7 @@ export async function importFolder(options: ImportFolderOptions): Promise<Folder
             source: 'folder',
             split: null,
             originalPath: path,
+            attributes: row.attributes,
             image: await encodePng28(pixels),
           };
         } catch (err) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { Attributes } from '../search/attributes.ts';
 import { type Migration, migrate, readMigrations } from './migrate.ts';
 import type {
   AddItemOptions,
@@ -13,6 +14,7 @@ import type {
   EmbeddingRow,
   IndexBuild,
   ItemPage,
+  ItemUpdate,
   ListItemsOptions,
   NewItem,
   PendingImage,
@@ -35,6 +37,7 @@ interface ItemRow {
   source: string;
   split: string | null;
   original_path: string | null;
+  attributes: string;
   created_at: string;
   updated_at: string;
 }
@@ -52,7 +55,8 @@ interface BuildRow {
   error: string | null;
 }
 
-const ITEM_COLUMNS = 'label, id, title, category, source, split, original_path, created_at, updated_at';
+const ITEM_COLUMNS =
+  'label, id, title, category, source, split, original_path, attributes, created_at, updated_at';
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
 /** Page size when streaming embeddings: keeps the connection free between pages (see iterateEmbeddings). */
@@ -71,6 +75,7 @@ function toItem(r: ItemRow): CatalogItem {
     source: r.source,
     split: r.split,
     originalPath: r.original_path,
+    attributes: JSON.parse(r.attributes) as Attributes,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -170,13 +175,13 @@ export class SqliteCatalogStore implements CatalogStore {
       labelCategories: p('SELECT label, category FROM items'),
       allLabels: p('SELECT label FROM items ORDER BY label'),
       insertItem: p(
-        `INSERT INTO items (id, title, category, source, split, original_path, created_at, updated_at)
-         VALUES (@id, @title, @category, @source, @split, @originalPath, @now, @now)`,
+        `INSERT INTO items (id, title, category, source, split, original_path, attributes, created_at, updated_at)
+         VALUES (@id, @title, @category, @source, @split, @originalPath, @attributes, @now, @now)`,
       ),
       insertImage: p('INSERT INTO item_images (label, png) VALUES (?, ?)'),
       updateItem: p(
         `UPDATE items SET title = @title, category = @category, source = @source, split = @split,
-         original_path = @originalPath, updated_at = @now WHERE label = @label`,
+         original_path = @originalPath, attributes = @attributes, updated_at = @now WHERE label = @label`,
       ),
       updateImage: p('UPDATE item_images SET png = ? WHERE label = ?'),
       deleteItem: p('DELETE FROM items WHERE label = ?'),
@@ -314,7 +319,8 @@ export class SqliteCatalogStore implements CatalogStore {
             existing.category !== row.category ||
             existing.source !== row.source ||
             existing.split !== row.split ||
-            existing.original_path !== row.originalPath;
+            existing.original_path !== row.originalPath ||
+            existing.attributes !== row.attributes;
           if (!imageChanged && !metaChanged) {
             result.unchanged++;
             continue;
@@ -359,6 +365,25 @@ export class SqliteCatalogStore implements CatalogStore {
         const deleted = toItem(r);
         hooks.onCommitting?.(deleted);
         return deleted;
+      })
+      .immediate();
+  }
+
+  updateItem(id: string, update: ItemUpdate, hooks: WriteHooks = {}): CatalogItem | null {
+    return this.db
+      .transaction(() => {
+        const r = this.s.itemById.get(id) as ItemRow | undefined;
+        if (!r) return null;
+        const current = toItem(r);
+        const row = normalize({
+          ...current,
+          ...update,
+          image: new Uint8Array(0),
+        });
+        this.s.updateItem.run({ ...row, label: r.label, now: now(), image: undefined });
+        const updated = toItem(this.s.itemByLabel.get(r.label) as ItemRow);
+        hooks.onCommitting?.(updated);
+        return updated;
       })
       .immediate();
   }
@@ -507,6 +532,12 @@ function normalize(item: NewItem) {
     source: item.source ?? 'api',
     split: item.split ?? null,
     originalPath: item.originalPath ?? null,
+    // Canonical text (keys sorted) so that an unchanged re-import compares equal.
+    attributes: canonicalJson(item.attributes ?? {}),
     image: item.image,
   };
+}
+
+function canonicalJson(attributes: Attributes): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1))));
 }

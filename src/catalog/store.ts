@@ -8,6 +8,8 @@
  * path only for small reads/writes; bulk work (import, embed, rebuild) batches.
  */
 
+import type { Attributes } from '../search/attributes.ts';
+
 /** One catalog item as stored (without the image bytes). */
 export interface CatalogItem {
   /** Internal integer key; also the item's label in the HNSW index. Never reused after a delete. */
@@ -23,6 +25,8 @@ export interface CatalogItem {
   split: string | null;
   /** Path of the original photo for folder imports, otherwise null. */
   originalPath: string | null;
+  /** Shop attributes (brand, price, ...), validated by `parseAttributes`; `{}` when none. */
+  attributes: Attributes;
   /** ISO-8601 UTC timestamps. */
   createdAt: string;
   updatedAt: string;
@@ -36,7 +40,15 @@ export interface NewItem {
   source?: string;
   split?: string | null;
   originalPath?: string | null;
+  attributes?: Attributes;
   image: Uint8Array;
+}
+
+/** A change of an item's description (PATCH): its image, and so its embedding, stay as they are. */
+export interface ItemUpdate {
+  title?: string;
+  category?: string;
+  attributes?: Attributes;
 }
 
 export interface ListItemsOptions {
@@ -166,6 +178,8 @@ export interface CatalogStore {
   addItem(item: NewItem, options?: AddItemOptions): CatalogItem;
   /** Deletes an item (and its embeddings); returns the deleted row, or null when the id is unknown. */
   deleteItem(id: string, hooks?: WriteHooks): CatalogItem | null;
+  /** Changes title, category or attributes; returns the updated row, or null when the id is unknown. */
+  updateItem(id: string, update: ItemUpdate, hooks?: WriteHooks): CatalogItem | null;
 
   /** Writes embeddings (replacing existing ones) for a model version in one transaction. */
   putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]): void;

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { categorySet, checkDimension, checkLabel, checkQuery } from './checks.ts';
-import { TopK } from './topK.ts';
+import { squaredDistanceWithin, TopK } from './topK.ts';
 import type { SearchFilter, SearchHit, Vector, VectorIndex } from './vectorIndex.ts';
 
 /**
@@ -80,13 +80,9 @@ export class ExactIndex implements VectorIndex {
     const top = new TopK(k);
     for (let s = 0; s < this.slotLabels.length; s++) {
       if (allowed && !allowed.has(this.slotCategories[s])) continue;
+      if (filter?.allow && !filter.allow(this.slotLabels[s])) continue;
       const bound = top.bound;
-      let sum = 0;
-      const base = s * dim;
-      for (let j = 0; j < dim && sum <= bound; j++) {
-        const diff = data[base + j] - q[j];
-        sum += diff * diff;
-      }
+      const sum = squaredDistanceWithin(data, s * dim, q, bound);
       if (sum <= bound) top.push(sum, this.slotLabels[s]);
     }
     return top.labels.map((label, i) => ({ label, distance: Math.sqrt(top.distances[i]) }));

@@ -67,14 +67,14 @@ class Graph {
     if (this.live.delete(label)) this.hnsw.markDelete(label);
   }
 
-  search(query: number[], k: number, efSearch: number): SearchHit[] {
+  search(query: number[], k: number, efSearch: number, allow?: (label: number) => boolean): SearchHit[] {
     const want = Math.min(k, this.live.size);
     if (want === 0) return [];
     const stored = this.hnsw.getCurrentCount();
     let ef = Math.max(efSearch, want);
     for (;;) {
       this.setEf(ef);
-      const r = this.hnsw.searchKnn(query, want);
+      const r = allow ? this.hnsw.searchKnn(query, want, allow) : this.hnsw.searchKnn(query, want);
       if (r.neighbors.length >= want || ef >= stored) {
         return r.neighbors.map((label, i) => ({ label, distance: Math.sqrt(r.distances[i]) }));
       }
@@ -225,29 +225,15 @@ export class HnswIndex implements VectorIndex {
     checkQuery(vector, this.dim, k);
     const allowed = categorySet(filter?.categories);
     const query = Array.from(vector);
-    if (!allowed) return this.all.search(query, k, this.params.efSearch);
+    const allow = filter?.allow;
+    if (!allowed) return this.all.search(query, k, this.params.efSearch, allow);
     const hits: SearchHit[] = [];
     for (const c of allowed) {
       const part = this.parts.get(c);
-      if (part) hits.push(...part.search(query, k, this.params.efSearch));
+      if (part) hits.push(...part.search(query, k, this.params.efSearch, allow));
     }
     if (allowed.size === 1) return hits;
     return hits.sort((a, b) => a.distance - b.distance || a.label - b.label).slice(0, k);
-  }
-
-  /**
-   * hnswlib-node's own filter callback on the whole-catalog graph, exposed
-   * only so bench/index.ts can measure it against the per-category graphs.
-   */
-  searchWithCallback(vector: Vector, k: number, allow: (label: number) => boolean): SearchHit[] {
-    checkQuery(vector, this.dim, k);
-    this.all.setEf(Math.max(this.params.efSearch, k));
-    const r = this.all.hnsw.searchKnn(
-      Array.from(vector),
-      Math.min(k, this.all.hnsw.getCurrentCount()),
-      allow,
-    );
-    return r.neighbors.map((label, i) => ({ label, distance: Math.sqrt(r.distances[i]) }));
   }
 
   save(path: string): void {

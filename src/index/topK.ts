@@ -35,3 +35,22 @@ export class TopK {
 function before(d1: number, l1: number, d2: number, l2: number): boolean {
   return d1 < d2 || (d1 === d2 && l1 < l2);
 }
+
+/**
+ * Squared euclidean distance between `data[base .. base + q.length)` and `q`,
+ * in float64, giving up (returning a value above `bound`) as soon as the
+ * partial sum exceeds `bound`: most candidates of an exact scan lose early.
+ */
+export function squaredDistanceWithin(
+  data: ArrayLike<number>,
+  base: number,
+  q: Float64Array,
+  bound: number,
+): number {
+  let sum = 0;
+  for (let j = 0; j < q.length && sum <= bound; j++) {
+    const diff = data[base + j] - q[j];
+    sum += diff * diff;
+  }
+  return sum;
+}

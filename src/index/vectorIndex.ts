@@ -16,6 +16,12 @@ export interface SearchHit {
 export interface SearchFilter {
   /** Keep only items whose category is one of these; an empty or absent list means no filter. */
   categories?: readonly string[];
+  /**
+   * Keep only labels for which this returns true (attribute filters). The
+   * index calls it for the candidates it visits: meant for filters that
+   * match a good share of the items (see src/serving/filteredSearch.ts).
+   */
+  allow?: (label: number) => boolean;
 }
 
 export interface VectorIndex {
@@ -26,7 +32,8 @@ export interface VectorIndex {
 
   /**
    * The k nearest live items, nearest first. Returns min(k, matching items)
-   * hits: with a filter, still k hits when at least k items match. Throws
+   * hits: with a filter, still k hits when at least k items match (an
+   * approximate index may return fewer under a very selective `allow`). Throws
    * `ValidationError` when the vector's length differs from `dim` or k < 1.
    */
   search(vector: Vector, k: number, filter?: SearchFilter): SearchHit[];

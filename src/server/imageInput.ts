@@ -7,9 +7,14 @@
  * before anything is decoded.
  */
 import type { FastifyRequest } from 'fastify';
-import { detectFormat, type ImageFormat, type ImageLimits, preprocessImage } from '../data/preprocess.ts';
+import {
+  detectFormat,
+  type ImageFormat,
+  type ImageLimits,
+  preprocessImage,
+  preprocessSmallGrayPng,
+} from '../data/preprocess.ts';
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { preprocessSmallGrayPng } from './fastPng.ts';
 
 export const RAW_IMAGE_TYPES: Record<string, ImageFormat> = {
   'image/png': 'png',
@@ -100,6 +105,13 @@ async function readMultipart(request: FastifyRequest, limits: UploadLimits): Pro
   }
   if (!bytes) throw new ValidationError("the form has no file field 'image'", 'MISSING_IMAGE');
   return { bytes, fields };
+}
+
+/** preValidation of the JSON routes: Fastify also parses text/plain, which they do not take. */
+export async function requireJson(request: FastifyRequest): Promise<void> {
+  if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+    throw new UnsupportedMediaTypeError('send the body as application/json');
+  }
 }
 
 /** The uploaded image of a request to an image route (raw body or multipart). */

@@ -16,6 +16,7 @@ export function presentItem(item: CatalogItem): Static<typeof Item> {
     category: item.category,
     source: item.source,
     split: item.split,
+    attributes: item.attributes,
     image_url: imageUrl(item.id),
     created_at: item.createdAt,
     updated_at: item.updatedAt,
@@ -30,9 +31,12 @@ export function presentResults(result: SearchResult, startedAt: number): Static<
       id: r.id,
       title: r.title,
       category: r.category,
+      attributes: r.attributes,
       distance: r.distance,
+      ...(r.score === undefined ? {} : { score: r.score }),
       image_url: imageUrl(r.id),
     })),
+    ...(result.missing ? { missing: result.missing } : {}),
     took_ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
   };
 }

@@ -38,6 +38,15 @@ export const ItemId = Type.String({
 
 export const ItemParams = Type.Object({ id: ItemId });
 
+export const Attributes = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean(), Type.Array(Type.String())]),
+  {
+    description:
+      'Shop attributes: strings, finite numbers, booleans or arrays of strings (at most 64 keys; `category` is its own field). The Fashion-MNIST catalog has synthetic `brand`, `colour`, `price`, `in_stock` and `sizes`.',
+  },
+);
+
 export const Item = Type.Object(
   {
     id: ItemId,
@@ -45,6 +54,7 @@ export const Item = Type.Object(
     category: Type.String(),
     source: Type.String({ description: '`fashion-mnist`, `folder` or `api`.' }),
     split: Type.Union([Type.String(), Type.Null()], { description: 'Fashion-MNIST split, else null.' }),
+    attributes: Attributes,
     image_url: Type.String({ description: 'Path of the item image (28x28 PNG).' }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
@@ -62,8 +72,18 @@ export const ItemPage = Type.Object(
   { description: 'A page of catalog items.' },
 );
 
+const FILTER_DESCRIPTION =
+  'Attribute and category conditions, AND-ed: `{"brand": "Acme", "price": {"lt": 80}, "in_stock": true, "category": {"in": ["Sneaker", "Sandal"]}}`. Operators: equality (a bare value), `in`, `nin`, `gt`, `gte`, `lt`, `lte`, `exists`, `any` (arrays). Category names match case-insensitively; Fashion-MNIST label numbers (`"3"`) are accepted.';
+const FilterParam = Type.String({
+  minLength: 2,
+  maxLength: 16384,
+  description: `A filter as JSON text. ${FILTER_DESCRIPTION}`,
+});
+const FilterBody = Type.Record(Type.String(), Type.Unknown(), { description: FILTER_DESCRIPTION });
+
 export const ListItemsQuery = Type.Object({
   category: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Only this category.' })),
+  filter: Type.Optional(FilterParam),
   limit: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size (1..1000).' }),
   ),
@@ -76,22 +96,70 @@ export const Neighbour = Type.Object({
   id: ItemId,
   title: Type.String(),
   category: Type.String(),
+  attributes: Attributes,
   distance: Type.Number({ description: 'Euclidean distance between embeddings (smaller is more similar).' }),
+  score: Type.Optional(
+    Type.Number({ description: '`best_score` recommendations only: the score results are ranked by.' }),
+  ),
   image_url: Type.String(),
 });
 
 export const SearchResponse = Type.Object(
   {
     model: Type.String({ description: 'Version of the model that embedded the query and the catalog.' }),
-    results: Type.Array(Neighbour, { description: 'Nearest first.' }),
+    results: Type.Array(Neighbour, { description: 'Nearest first (with `diversity`, in selection order).' }),
+    missing: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'With `ignore_missing`: the example ids that were not found.',
+      }),
+    ),
     took_ms: Type.Number({ description: 'Server-side time of the request, in milliseconds.' }),
   },
   { description: 'The nearest catalog items.' },
 );
 
+/** Result controls, the same in query strings and JSON bodies. */
+const Controls = {
+  offset: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 900,
+      default: 0,
+      description: 'Results skipped: `offset=10&k=10` is the 11th to 20th result of `k=20`.',
+    }),
+  ),
+  max_distance: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1000,
+      description: 'Only results at most this far (fewer than k then).',
+    }),
+  ),
+  diversity: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+      description:
+        'Maximal marginal relevance λ: 0 = plain ranking, 1 = most diverse. With D = twice the largest query distance among the candidates, each next result maximises (1−λ)·(1 − d(q,c)/D) − λ·max over chosen s of (1 − d(c,s)/D).',
+    }),
+  ),
+  group_by: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_.-]{1,64}$',
+      description: 'An attribute (or `category`): at most `group_size` results per value.',
+    }),
+  ),
+  group_size: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, description: 'Results per `group_by` value (default 1).' }),
+  ),
+};
+
 export const SearchQuery = Type.Object({
   k: K,
   category: Type.Optional(Categories),
+  filter: Type.Optional(FilterParam),
+  ...Controls,
 });
 
 export const SimilarQuery = Type.Object({
@@ -138,7 +206,21 @@ export const NewItemFields = Type.Object({
   id: Type.Optional(ItemId),
   title: Type.String({ minLength: 1, maxLength: 500 }),
   category: Type.String({ minLength: 1, maxLength: 100 }),
+  attributes: Type.Optional(Type.String({ maxLength: 16384 })),
 });
+
+export const ItemUpdateBody = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    attributes: Type.Optional(Attributes),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'Any of title, category and attributes (which replace all attributes). The image stays.',
+  },
+);
 export type NewItemFields = Static<typeof NewItemFields>;
 
 export const NewItemBodyDoc = {
@@ -155,6 +237,11 @@ export const NewItemBodyDoc = {
           id: { type: 'string', pattern: ITEM_ID_PATTERN, maxLength: 200 },
           title: { type: 'string', minLength: 1, maxLength: 500 },
           category: { type: 'string', minLength: 1, maxLength: 100 },
+          attributes: {
+            type: 'string',
+            maxLength: 16384,
+            description: 'Attributes as a JSON object, e.g. `{"brand":"Acme","price":49.9}`.',
+          },
         },
       },
     },
@@ -177,6 +264,21 @@ export const RecommendationsBody = Type.Object(
     ),
     k: K,
     category: Type.Optional(Categories),
+    filter: Type.Optional(FilterBody),
+    ...Controls,
+    strategy: Type.Optional(
+      Type.Enum(['average_vector', 'best_score'], {
+        default: 'average_vector',
+        description:
+          '`average_vector`: search with q = p + 0.5·(p − n). `best_score`: rank the neighbours of each positive by s(c) = P if P > N else −N, with P and N the best similarity 1/(1+d) to any positive and to any negative.',
+      }),
+    ),
+    ignore_missing: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Skip unknown example ids (listed in `missing`) instead of answering 404.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

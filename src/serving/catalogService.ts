@@ -6,19 +6,32 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeStoredImage } from '../catalog/embedCatalog.ts';
-import type { CatalogItem, CatalogStore, ItemPage, ListItemsOptions } from '../catalog/store.ts';
+import { decodeCursor, encodeCursor } from '../catalog/sqliteStore.ts';
+import type { CatalogItem, CatalogStore, ItemPage, ItemUpdate } from '../catalog/store.ts';
 import { bytesToUnit } from '../data/pixels.ts';
 import { encodePng28, type ImageLimits, preprocessImageToBytes } from '../data/preprocess.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { LogSink } from '../log.ts';
+import type { Attributes } from '../search/attributes.ts';
+import {
+  compileFilter,
+  type Filter,
+  parseFilter,
+  parseFilterParam,
+  prepareFilter,
+} from '../search/filter.ts';
 import type { ResidentCatalog } from './residentCatalog.ts';
 import type { Serving, ServingSet } from './servedSet.ts';
+
+/** Default page size of `list`. */
+export const DEFAULT_PAGE = 50;
 
 export interface NewItemInput {
   /** Generated (`api-<uuid>`) when absent. */
   id?: string;
   title: string;
   category: string;
+  attributes?: Attributes;
   /** The uploaded photo, any supported format. */
   image: Uint8Array;
 }
@@ -57,9 +70,26 @@ export class CatalogService {
     return item;
   }
 
-  list(options: ListItemsOptions): ItemPage {
-    if (options.category !== undefined) this.parseCategories(options.category);
-    return this.#store.listItems(options);
+  /**
+   * A page of items by label ascending, optionally filtered (see
+   * `resolveFilter`); the cursor is the last label seen, so pages stay stable
+   * while items are added or deleted.
+   */
+  list(options: { filter?: Filter; limit?: number; cursor?: string }): ItemPage {
+    const limit = options.limit ?? DEFAULT_PAGE;
+    const after = options.cursor ? decodeCursor(options.cursor) : 0;
+    const predicate = options.filter ? compileFilter(options.filter) : () => true;
+    const items: CatalogItem[] = [];
+    let more = false;
+    for (const label of this.#items.labelsAfter(after)) {
+      if (!predicate(this.#items.filterable(label)!)) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(this.#items.byLabel(label)!);
+    }
+    return { items, nextCursor: more ? encodeCursor(items[items.length - 1].label) : null };
   }
 
   /** The stored 28x28 PNG, or 404. */
@@ -70,25 +100,24 @@ export class CatalogService {
   }
 
   /**
-   * Splits comma-separated values, drops duplicates and checks every category
-   * exists; returns undefined for "no filter". Throws 400 UNKNOWN_CATEGORY.
+   * One filter from a request's `filter` (an object, or JSON text from a
+   * query parameter) and its legacy `category` parameter (the same as a
+   * category `in` condition), with category names resolved to the catalog's
+   * (case-insensitive; Fashion-MNIST label numbers accepted). Undefined for
+   * "no filter". Throws 400 INVALID_FILTER or UNKNOWN_CATEGORY naming the path.
    */
-  parseCategories(values: readonly string[] | string | undefined): string[] | undefined {
-    if (values === undefined) return undefined;
-    const list = (typeof values === 'string' ? [values] : values)
-      .flatMap((v) => v.split(','))
-      .map((v) => v.trim())
-      .filter((v) => v.length > 0);
-    if (list.length === 0) return undefined;
-    const unknown = list.filter((c) => !this.#items.hasCategory(c));
-    if (unknown.length > 0) {
-      const known = this.#items.categories().map((c) => c.category);
-      throw new ValidationError(
-        `unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((c) => `'${c}'`).join(', ')}; known: ${known.join(', ')}`,
-        'UNKNOWN_CATEGORY',
-      );
-    }
-    return [...new Set(list)];
+  resolveFilter(filter: unknown, category?: readonly string[] | string): Filter | undefined {
+    const parsed =
+      filter === undefined
+        ? undefined
+        : typeof filter === 'string'
+          ? parseFilterParam(filter)
+          : parseFilter(filter);
+    return prepareFilter(
+      parsed,
+      category,
+      this.#items.categories().map((c) => c.category),
+    );
   }
 
   /**
@@ -110,7 +139,14 @@ export class CatalogService {
       vector = await set.queue.embed(pixels);
     } while (this.#serving.current !== set);
     const item = this.#store.addItem(
-      { id, title: input.title, category: input.category, source: 'api', image: png },
+      {
+        id,
+        title: input.title,
+        category: input.category,
+        attributes: input.attributes,
+        source: 'api',
+        image: png,
+      },
       {
         embedding: { modelVersion: set.modelVersion, vector },
         onCommitting: (added) => {
@@ -137,6 +173,28 @@ export class CatalogService {
     this.#items.remove(deleted.label);
     this.#log.info({ item: deleted.id, label: deleted.label }, 'item deleted');
     return deleted;
+  }
+
+  /**
+   * Changes an item's title, category or attributes without re-embedding it
+   * (its image is unchanged); a new category moves it to that category's
+   * graph in the served index within the same transaction.
+   */
+  update(id: string, update: ItemUpdate): CatalogItem {
+    const set = this.#serving.current;
+    const before = this.#items.get(id);
+    const updated = this.#store.updateItem(id, update, {
+      onCommitting: (item) => {
+        const vector = set?.vectors.get(item.label);
+        if (set && vector && before && before.category !== item.category) {
+          set.index.add(item.label, vector, item.category);
+        }
+      },
+    });
+    if (!updated) throw itemNotFound(id);
+    this.#items.put(updated);
+    this.#log.info({ item: updated.id, label: updated.label }, 'item updated');
+    return updated;
   }
 
   /**

@@ -8,6 +8,7 @@
  * through `CatalogService`, which updates it in the same step as the store.
  */
 import type { CatalogItem, CatalogStore, CategoryCount } from '../catalog/store.ts';
+import type { Attributes, AttributeValue } from '../search/attributes.ts';
 
 const NO_SLOT = -1;
 const NONE = 0;
@@ -31,13 +32,22 @@ class Interner {
   value(id: number): string | null {
     return this.#values[id];
   }
+
+  /** The one stored copy of an equal string (attribute values repeat: brands, colours, sizes). */
+  same(value: string): string {
+    return this.value(this.id(value))!;
+  }
 }
+
+const EMPTY: Attributes = Object.freeze({});
 
 /** What a search result shows of an item. */
 export interface ItemSummary {
   id: string;
   title: string;
   category: string;
+  /** Frozen: do not modify. */
+  attributes: Attributes;
 }
 
 export class ResidentCatalog {
@@ -54,9 +64,12 @@ export class ResidentCatalog {
   #updated = new Float64Array(1024);
   /** Folder imports only: sparse. */
   readonly #originalPath = new Map<number, string>();
+  /** Frozen, with interned strings; EMPTY for items without attributes. */
+  #attributes: Attributes[] = [];
   readonly #categoryCounts = new Map<string, number>();
   readonly #free: number[] = [];
   #used = 0;
+  #version = 0;
 
   /** Reads every item of the store (paged, see `CatalogStore.iterateItems`). */
   static load(store: CatalogStore): ResidentCatalog {
@@ -75,6 +88,11 @@ export class ResidentCatalog {
 
   get size(): number {
     return this.#slotOfId.size;
+  }
+
+  /** Changes with every put and remove: what was derived from the items (a filter's matches) is stale. */
+  get version(): number {
+    return this.#version;
   }
 
   get(id: string): CatalogItem | null {
@@ -101,7 +119,27 @@ export class ResidentCatalog {
       id: this.#ids[slot],
       title: this.#titles[slot],
       category: this.#strings.value(this.#category[slot])!,
+      attributes: this.#attributes[slot],
     };
+  }
+
+  /** What a filter looks at: category and attributes (frozen: do not modify); null when the label is gone. */
+  filterable(label: number): { category: string; attributes: Attributes } | null {
+    const slot = this.#slotByLabel(label);
+    if (slot === NO_SLOT) return null;
+    return { category: this.#strings.value(this.#category[slot])!, attributes: this.#attributes[slot] };
+  }
+
+  /** Every live label, ascending. */
+  labels(): number[] {
+    return [...this.labelsAfter(-1)];
+  }
+
+  /** Live labels greater than `after`, ascending. */
+  *labelsAfter(after: number): IterableIterator<number> {
+    for (let label = Math.max(0, after + 1); label < this.#slotOfLabel.length; label++) {
+      if (this.#slotOfLabel[label] !== NO_SLOT) yield label;
+    }
   }
 
   categoryOf(label: number): string | null {
@@ -122,6 +160,7 @@ export class ResidentCatalog {
 
   /** Adds or replaces an item (matched by label). */
   put(item: CatalogItem): void {
+    this.#version++;
     let slot = this.#slotByLabel(item.label);
     if (slot !== NO_SLOT) {
       this.#count(this.#strings.value(this.#category[slot])!, -1);
@@ -147,18 +186,21 @@ export class ResidentCatalog {
     this.#updated[slot] = Date.parse(item.updatedAt);
     if (item.originalPath === null) this.#originalPath.delete(slot);
     else this.#originalPath.set(slot, item.originalPath);
+    this.#attributes[slot] = this.#compact(item.attributes);
     this.#count(item.category, 1);
   }
 
   remove(label: number): boolean {
     const slot = this.#slotByLabel(label);
     if (slot === NO_SLOT) return false;
+    this.#version++;
     this.#count(this.#strings.value(this.#category[slot])!, -1);
     this.#slotOfId.delete(this.#ids[slot]);
     this.#slotOfLabel[label] = NO_SLOT;
     this.#ids[slot] = '';
     this.#titles[slot] = '';
     this.#originalPath.delete(slot);
+    this.#attributes[slot] = EMPTY;
     this.#free.push(slot);
     return true;
   }
@@ -176,9 +218,26 @@ export class ResidentCatalog {
       source: this.#strings.value(this.#source[slot])!,
       split: this.#strings.value(this.#split[slot]),
       originalPath: this.#originalPath.get(slot) ?? null,
+      attributes: this.#attributes[slot],
       createdAt: new Date(this.#created[slot]).toISOString(),
       updatedAt: new Date(this.#updated[slot]).toISOString(),
     };
+  }
+
+  #compact(attributes: Attributes): Attributes {
+    const keys = Object.keys(attributes);
+    if (keys.length === 0) return EMPTY;
+    const out: Record<string, AttributeValue> = {};
+    for (const key of keys) {
+      const v = attributes[key];
+      out[this.#strings.same(key)] =
+        typeof v === 'string'
+          ? this.#strings.same(v)
+          : Array.isArray(v)
+            ? (Object.freeze(v.map((s) => this.#strings.same(s))) as string[])
+            : v;
+    }
+    return Object.freeze(out);
   }
 
   #count(category: string, delta: number): void {

@@ -13,6 +13,7 @@ function item(label: number, category: string, extra: Partial<CatalogItem> = {})
     source: label % 2 ? 'api' : 'fashion-mnist',
     split: label % 3 ? null : 'test',
     originalPath: label % 5 ? null : `/photos/${label}.jpg`,
+    attributes: label % 4 ? { brand: `b${label % 7}`, price: label / 10, sizes: ['S', 'M'] } : {},
     createdAt: new Date(1_700_000_000_000 + label).toISOString(),
     updatedAt: new Date(1_700_000_000_000 + 2 * label).toISOString(),
     ...extra,
@@ -42,7 +43,12 @@ describe('ResidentCatalog', () => {
       if (want) {
         expect(catalog.get(want.id)).toEqual(want);
         expect(catalog.labelOf(want.id)).toBe(label);
-        expect(catalog.summary(label)).toEqual({ id: want.id, title: want.title, category: want.category });
+        expect(catalog.summary(label)).toEqual({
+          id: want.id,
+          title: want.title,
+          category: want.category,
+          attributes: want.attributes,
+        });
       } else {
         expect(catalog.summary(label)).toBeNull();
       }

@@ -7,13 +7,15 @@ import { dirname, join, resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Value } from 'typebox/value';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
+import { parseAttributes, parseAttributesJson } from '../../search/attributes.ts';
 import { JobConflictError } from '../../serving/jobs.ts';
-import { readImageUpload } from '../imageInput.ts';
+import { readImageUpload, requireJson } from '../imageInput.ts';
 import { presentItem } from '../present.ts';
 import {
   errors,
   Item,
   ItemParams,
+  ItemUpdateBody,
   Job,
   JobConflict,
   JobParams,
@@ -57,11 +59,37 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new UnsupportedMediaTypeError('send the item as multipart/form-data with an `image` file');
       }
       const { bytes, fields } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
-      const item = await app.catalog.add({ ...validateFields(fields), image: bytes });
+      const { attributes, ...meta } = validateFields(fields);
+      const item = await app.catalog.add({
+        ...meta,
+        attributes: attributes === undefined ? undefined : parseAttributesJson(attributes),
+        image: bytes,
+      });
       return reply
         .status(201)
         .header('location', `/items/${encodeURIComponent(item.id)}`)
         .send(presentItem(item));
+    },
+  );
+
+  app.patch(
+    '/items/:id',
+    {
+      onRequest: app.requireAdmin,
+      schema: {
+        summary: "Change an item's title, category or attributes (admin), without re-embedding",
+        tags: ['admin'],
+        security,
+        params: ItemParams,
+        body: ItemUpdateBody,
+        response: { 200: Item, ...errors(400, 401, 403, 404, 415) },
+      },
+      preValidation: requireJson,
+    },
+    async (request) => {
+      const { attributes, ...rest } = request.body;
+      const update = attributes === undefined ? rest : { ...rest, attributes: parseAttributes(attributes) };
+      return presentItem(app.catalog.update(request.params.id, update));
     },
   );
 

@@ -16,7 +16,8 @@ export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const page = app.catalog.list(request.query);
+      const { category, filter, limit, cursor } = request.query;
+      const page = app.catalog.list({ filter: app.catalog.resolveFilter(filter, category), limit, cursor });
       return { items: page.items.map(presentItem), next_cursor: page.nextCursor };
     },
   );

@@ -4,17 +4,11 @@
  * embeddings, so they cost no model call.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { UnsupportedMediaTypeError } from '../../errors.ts';
 import { NEGATIVE_WEIGHT } from '../../serving/recommendationQuery.ts';
+import { requireJson } from '../imageInput.ts';
 import { presentResults } from '../present.ts';
-import {
-  DEFAULT_K,
-  errors,
-  ItemParams,
-  RecommendationsBody,
-  SearchQuery,
-  SearchResponse,
-} from '../schemas.ts';
+import { errors, ItemParams, RecommendationsBody, SearchQuery, SearchResponse } from '../schemas.ts';
+import { searchRequest } from '../searchRequest.ts';
 
 export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -30,9 +24,8 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const startedAt = performance.now();
-      const categories = app.catalog.parseCategories(request.query.category);
-      const k = request.query.k ?? DEFAULT_K;
-      return presentResults(await app.similar.similarToItem(request.params.id, { k, categories }), startedAt);
+      const search = searchRequest(app.catalog, request.query);
+      return presentResults(await app.similar.similarToItem(request.params.id, search), startedAt);
     },
   );
 
@@ -46,18 +39,13 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: RecommendationsBody,
         response: { 200: SearchResponse, ...errors(400, 404, 415, 503) },
       },
-      // Fastify also parses text/plain; this route takes JSON only.
-      preValidation: async (request) => {
-        if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
-          throw new UnsupportedMediaTypeError('send the body as application/json');
-        }
-      },
+      preValidation: requireJson,
     },
     async (request) => {
       const startedAt = performance.now();
-      const { positive, negative = [], k = DEFAULT_K, category } = request.body;
-      const categories = app.catalog.parseCategories(category);
-      return presentResults(await app.similar.recommend(positive, negative, { k, categories }), startedAt);
+      const { positive, negative = [], strategy, ignore_missing: ignoreMissing } = request.body;
+      const search = { ...searchRequest(app.catalog, request.body), strategy, ignoreMissing };
+      return presentResults(await app.similar.recommend(positive, negative, search), startedAt);
     },
   );
 };

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { encodePng28 } from '../../data/preprocess.ts';
 import { readImageUpload } from '../imageInput.ts';
 import { presentResults } from '../present.ts';
-import { DEFAULT_K, errors, ImageBodyDoc, SimilarQuery, SimilarResponse } from '../schemas.ts';
+import { errors, ImageBodyDoc, SimilarQuery, SimilarResponse } from '../schemas.ts';
+import { searchRequest } from '../searchRequest.ts';
 
 export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -21,11 +22,10 @@ export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const startedAt = performance.now();
-      const categories = app.catalog.parseCategories(request.query.category);
+      const search = searchRequest(app.catalog, request.query);
       app.serving.require();
       const { bytes } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
-      const k = request.query.k ?? DEFAULT_K;
-      const result = await app.similar.similarToImage(bytes, { k, categories });
+      const result = await app.similar.similarToImage(bytes, search);
       const response = presentResults(result, startedAt);
       if (request.query.include !== 'query') return response;
       const { pixels, vector, set } = result.query;
