@@ -3,6 +3,7 @@ import { loadFashionMnistSplit, type Split } from '../data/fashionMnist.ts';
 import { encodePng28 } from '../data/preprocess.ts';
 import { ValidationError } from '../errors.ts';
 import type { CatalogStore, NewItem, UpsertResult } from './store.ts';
+import { syntheticAttributes } from './syntheticAttributes.ts';
 
 export type SplitChoice = Split | 'all';
 
@@ -39,7 +40,8 @@ export function parseSplit(value: string): SplitChoice {
 
 /**
  * Imports Fashion-MNIST images as catalog items (category = class name, split
- * kept as metadata), in batches of one transaction each. Ids are derived from
+ * kept as metadata, synthetic shop attributes from `syntheticAttributes`), in
+ * batches of one transaction each. Ids are derived from
  * the dataset position and PNG encoding is deterministic, so re-running after
  * a kill or a completed run converges on exactly the same rows.
  */
@@ -68,6 +70,7 @@ export async function importFashionMnist(options: ImportFashionMnistOptions): Pr
             category,
             source: 'fashion-mnist',
             split,
+            attributes: syntheticAttributes(split, i, category),
             image,
           })),
         );
