@@ -36,6 +36,7 @@ import { errorsPlugin } from './plugins/errors.ts';
 import { type Metrics, metricsPlugin } from './plugins/metrics.ts';
 import { type ServingPluginOptions, servingPlugin } from './plugins/serving.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { batchRoutes } from './routes/batch.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { itemRoutes } from './routes/items.ts';
@@ -97,6 +98,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const app = Fastify({
     logger: { level: config.LOG_LEVEL, name: 'http' },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // An unknown body field is a client mistake to report, not to drop silently (Fastify's default).
+    ajv: { customOptions: { removeAdditional: false } },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     logController: new RequestLog(),
@@ -158,6 +161,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await app.register(similarRoutes);
   await app.register(itemRoutes);
   await app.register(recommendationRoutes);
+  await app.register(batchRoutes);
   await app.register(statusRoutes);
   await app.register(adminRoutes);
   await app.register(docsRoutes);

@@ -68,18 +68,22 @@ function asClientError(err: unknown): unknown {
   return err;
 }
 
-async function readMultipart(request: FastifyRequest, limits: UploadLimits): Promise<ImageUpload> {
-  let bytes: Buffer | null = null;
+async function readMultipart(
+  request: FastifyRequest,
+  limits: UploadLimits,
+  maxFiles: number,
+): Promise<{ images: Buffer[]; fields: Record<string, string> }> {
+  const images: Buffer[] = [];
   const fields: Record<string, string> = {};
   const maxFields = limits.maxFields ?? 10;
   try {
     const parts = request.parts({
       limits: {
         fileSize: limits.maxBytes,
-        files: 1,
+        files: maxFiles,
         fields: maxFields,
         fieldSize: limits.maxFieldBytes ?? 4096,
-        parts: maxFields + 1,
+        parts: maxFields + maxFiles,
       },
     });
     for await (const part of parts) {
@@ -91,8 +95,9 @@ async function readMultipart(request: FastifyRequest, limits: UploadLimits): Pro
             'INVALID_MULTIPART',
           );
         }
-        bytes = await part.toBuffer();
+        const bytes = await part.toBuffer();
         checkDeclaredType(part.mimetype, bytes);
+        images.push(bytes);
       } else {
         if (part.valueTruncated) {
           throw new ValidationError(`field '${part.fieldname}' is too long`, 'VALIDATION_ERROR');
@@ -103,8 +108,30 @@ async function readMultipart(request: FastifyRequest, limits: UploadLimits): Pro
   } catch (err) {
     throw asClientError(err);
   }
-  if (!bytes) throw new ValidationError("the form has no file field 'image'", 'MISSING_IMAGE');
-  return { bytes, fields };
+  if (images.length === 0) throw new ValidationError("the form has no file field 'image'", 'MISSING_IMAGE');
+  return { images, fields };
+}
+
+/** The `image` files (1..maxFiles) of a multipart batch request; 413 past maxFiles. */
+export async function readImageUploads(
+  request: FastifyRequest,
+  limits: UploadLimits,
+  maxFiles: number,
+): Promise<Buffer[]> {
+  return (await readMultipart(request, limits, maxFiles)).images;
+}
+
+/** Base64 (or `data:` URL) images of a JSON batch request, each checked like an upload. */
+export function decodeBase64Images(images: readonly string[]): Buffer[] {
+  return images.map((text, i) => {
+    const payload = text.replace(/^data:[^,]*;base64,/, '');
+    if (!/^[A-Za-z0-9+/=\s]*$/.test(payload)) {
+      throw new ValidationError(`images[${i}] is not base64`, 'INVALID_IMAGE_ENCODING');
+    }
+    const bytes = Buffer.from(payload, 'base64');
+    checkDeclaredType('', bytes);
+    return bytes;
+  });
 }
 
 /** preValidation of the JSON routes: Fastify also parses text/plain, which they do not take. */
@@ -116,7 +143,10 @@ export async function requireJson(request: FastifyRequest): Promise<void> {
 
 /** The uploaded image of a request to an image route (raw body or multipart). */
 export async function readImageUpload(request: FastifyRequest, limits: UploadLimits): Promise<ImageUpload> {
-  if (request.isMultipart()) return readMultipart(request, limits);
+  if (request.isMultipart()) {
+    const { images, fields } = await readMultipart(request, limits, 1);
+    return { bytes: images[0], fields };
+  }
   const body = request.body;
   if (Buffer.isBuffer(body)) {
     checkDeclaredType(request.headers['content-type'] ?? '', body);

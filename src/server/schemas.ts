@@ -209,11 +209,18 @@ export const NewItemFields = Type.Object({
   attributes: Type.Optional(Type.String({ maxLength: 16384 })),
 });
 
+/**
+ * Attributes in a request body: checked by `parseAttributes` (which names the
+ * offending key) rather than by Ajv, whose type coercion would turn `true`
+ * into `"true"` against the string branch of the value union.
+ */
+const AttributesInput = Type.Record(Type.String(), Type.Unknown(), { description: Attributes.description });
+
 export const ItemUpdateBody = Type.Object(
   {
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
     category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    attributes: Type.Optional(Attributes),
+    attributes: Type.Optional(AttributesInput),
   },
   {
     additionalProperties: false,
@@ -280,6 +287,69 @@ export const RecommendationsBody = Type.Object(
       }),
     ),
   },
+  { additionalProperties: false },
+);
+
+/** Most queries in one batch request. */
+export const MAX_BATCH = 32;
+
+export const SimilarBatchJson = Type.Object(
+  {
+    images: Type.Array(
+      Type.String({ minLength: 1, description: 'Base64 (or a `data:` URL) of a PNG, JPEG or WebP.' }),
+      {
+        minItems: 1,
+        maxItems: MAX_BATCH,
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const SimilarBatchBodyDoc = {
+  description: `Up to ${MAX_BATCH} query images: \`image\` file parts of \`multipart/form-data\` (repeat the field), or JSON \`{"images": [base64, ...]}\`.`,
+  content: {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: ['image'],
+        properties: { image: { type: 'array', items: binaryImage, maxItems: MAX_BATCH } },
+      },
+    },
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['images'],
+        properties: {
+          images: {
+            type: 'array',
+            items: { type: 'string', format: 'byte' },
+            minItems: 1,
+            maxItems: MAX_BATCH,
+          },
+        },
+      },
+    },
+  },
+};
+
+export const BatchResponse = Type.Object(
+  {
+    model: Type.String(),
+    queries: Type.Array(
+      Type.Object({
+        results: Type.Array(Neighbour),
+        missing: Type.Optional(Type.Array(Type.String())),
+      }),
+      { description: 'One result list per query, in request order.' },
+    ),
+    took_ms: Type.Number(),
+  },
+  { description: 'The nearest catalog items of each query.' },
+);
+
+export const RecommendationsBatchBody = Type.Object(
+  { queries: Type.Array(RecommendationsBody, { minItems: 1, maxItems: MAX_BATCH }) },
   { additionalProperties: false },
 );
 

@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Value } from 'typebox/value';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
 import { parseAttributes, parseAttributesJson } from '../../search/attributes.ts';
 import { JobConflictError } from '../../serving/jobs.ts';
@@ -23,6 +22,7 @@ import {
   NewItemFields,
   RebuildBody,
 } from '../schemas.ts';
+import { checkSchema } from '../validate.ts';
 
 const security = [{ bearer: [] }];
 
@@ -31,12 +31,7 @@ function validateFields(fields: Record<string, string>): NewItemFields {
   if (unknown.length > 0) {
     throw new ValidationError(`unknown form field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`);
   }
-  if (Value.Check(NewItemFields, fields)) return fields;
-  const first = [...Value.Errors(NewItemFields, fields)][0];
-  const field =
-    first.instancePath.replace(/^\//, '') ||
-    (first.params as { requiredProperties?: string[] }).requiredProperties?.[0];
-  throw new ValidationError(`form field ${field ?? ''}: ${first.message}`.trim());
+  return checkSchema(NewItemFields, fields, 'form field');
 }
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
