@@ -38,13 +38,13 @@ export const ItemId = Type.String({
 
 export const ItemParams = Type.Object({ id: ItemId });
 
+const ATTRIBUTES_DESCRIPTION =
+  'Shop attributes: strings, finite numbers, booleans or arrays of strings (at most 64 keys; `category` is its own field). The Fashion-MNIST catalog has synthetic `brand`, `colour`, `price`, `in_stock` and `sizes`.';
+
 export const Attributes = Type.Record(
   Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
   Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean(), Type.Array(Type.String())]),
-  {
-    description:
-      'Shop attributes: strings, finite numbers, booleans or arrays of strings (at most 64 keys; `category` is its own field). The Fashion-MNIST catalog has synthetic `brand`, `colour`, `price`, `in_stock` and `sizes`.',
-  },
+  { description: ATTRIBUTES_DESCRIPTION },
 );
 
 export const Item = Type.Object(
@@ -214,7 +214,7 @@ export const NewItemFields = Type.Object({
  * offending key) rather than by Ajv, whose type coercion would turn `true`
  * into `"true"` against the string branch of the value union.
  */
-const AttributesInput = Type.Record(Type.String(), Type.Unknown(), { description: Attributes.description });
+const AttributesInput = Type.Record(Type.String(), Type.Unknown(), { description: ATTRIBUTES_DESCRIPTION });
 
 export const ItemUpdateBody = Type.Object(
   {
