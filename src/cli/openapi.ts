@@ -1,24 +1,34 @@
 /**
- * `npm run openapi`: writes the root `openapi.yaml` from the route schemas.
- * `npm run openapi -- --check` exits 1 when the file is out of date.
+ * `npm run openapi`: writes the root `openapi.yaml` from the route schemas,
+ * and the typed client's `client/schema.ts` from that document.
+ * `npm run openapi -- --check` exits 1 when either file is out of date.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { generateOpenApi, OPENAPI_FILE } from '../server/openapi.ts';
+import { CLIENT_SCHEMA_FILE, generateClientSchema } from './clientSchema.ts';
 
 const yaml = await generateOpenApi();
-if (process.argv.includes('--check')) {
-  let current = '';
+const files = [
+  { path: OPENAPI_FILE, text: yaml },
+  { path: CLIENT_SCHEMA_FILE, text: await generateClientSchema(yaml) },
+];
+const read = (path: string) => {
   try {
-    current = readFileSync(OPENAPI_FILE, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
-    // A missing file is simply out of date.
+    return ''; // A missing file is simply out of date.
   }
-  if (current !== yaml) {
-    console.error(`${OPENAPI_FILE} is out of date: run npm run openapi`);
+};
+if (process.argv.includes('--check')) {
+  const stale = files.filter((f) => read(f.path) !== f.text).map((f) => f.path);
+  if (stale.length > 0) {
+    console.error(`out of date: ${stale.join(', ')}: run npm run openapi`);
     process.exit(1);
   }
-  console.log(`${OPENAPI_FILE} is up to date`);
+  console.log('openapi.yaml and the client schema are up to date');
 } else {
-  writeFileSync(OPENAPI_FILE, yaml);
-  console.log(`wrote ${OPENAPI_FILE} (${yaml.length} bytes)`);
+  for (const f of files) {
+    writeFileSync(f.path, f.text);
+    console.log(`wrote ${f.path} (${f.text.length} bytes)`);
+  }
 }
