@@ -15,6 +15,8 @@ import type {
   IndexBuild,
   ItemPage,
   ItemUpdate,
+  JobRecord,
+  JobUpdate,
   ListItemsOptions,
   NewItem,
   PendingImage,
@@ -40,6 +42,36 @@ interface ItemRow {
   attributes: string;
   created_at: string;
   updated_at: string;
+}
+
+interface JobRow {
+  id: number;
+  type: JobRecord['type'];
+  status: BuildStatus;
+  model: string;
+  model_version: string | null;
+  build_id: number | null;
+  progress: number;
+  item_count: number | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+function toJob(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    model: r.model,
+    modelVersion: r.model_version,
+    buildId: r.build_id,
+    progress: r.progress,
+    itemCount: r.item_count,
+    error: r.error,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
 }
 
 interface BuildRow {
@@ -214,6 +246,20 @@ export class SqliteCatalogStore implements CatalogStore {
       activeBuilds: p(`SELECT * FROM index_builds WHERE status = 'active' ORDER BY id DESC`),
       activeBuildsOf: p(
         `SELECT * FROM index_builds WHERE status = 'active' AND model_version = ? ORDER BY id DESC`,
+      ),
+      insertJob: p(`INSERT INTO jobs (type, status, model, started_at) VALUES (?, 'queued', ?, ?)`),
+      unfinishedJob: p(`SELECT * FROM jobs WHERE type = ? AND status NOT IN ('active', 'failed')`),
+      getJob: p('SELECT * FROM jobs WHERE id = ?'),
+      latestJob: p('SELECT * FROM jobs ORDER BY id DESC LIMIT 1'),
+      updateJob: p(
+        `UPDATE jobs SET status = COALESCE(@status, status), model_version = COALESCE(@modelVersion, model_version),
+         build_id = COALESCE(@buildId, build_id), progress = COALESCE(@progress, progress),
+         item_count = COALESCE(@itemCount, item_count), error = COALESCE(@error, error),
+         finished_at = CASE WHEN @status IN ('active', 'failed') THEN @now ELSE finished_at END
+         WHERE id = @id`,
+      ),
+      failUnfinishedJobs: p(
+        `UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE status NOT IN ('active', 'failed')`,
       ),
       failUnfinished: p(
         `UPDATE index_builds SET status = 'failed', error = ?, finished_at = ?
@@ -492,6 +538,51 @@ export class SqliteCatalogStore implements CatalogStore {
 
   failUnfinishedBuilds(reason = 'interrupted: process stopped before the build finished'): number {
     return this.s.failUnfinished.run(reason, now()).changes;
+  }
+
+  createJob(type: JobRecord['type'], model: string): JobRecord {
+    return this.db
+      .transaction(() => {
+        const running = this.s.unfinishedJob.get(type) as JobRow | undefined;
+        if (running) {
+          throw new ConflictError(
+            `index rebuild job ${running.id} is still ${running.status}`,
+            'REBUILD_RUNNING',
+          );
+        }
+        const info = this.s.insertJob.run(type, model, now());
+        return toJob(this.s.getJob.get(Number(info.lastInsertRowid)) as JobRow);
+      })
+      .immediate();
+  }
+
+  updateJob(id: number, update: JobUpdate): JobRecord {
+    const info = this.s.updateJob.run({
+      id,
+      status: update.status ?? null,
+      modelVersion: update.modelVersion ?? null,
+      buildId: update.buildId ?? null,
+      progress: update.progress ?? null,
+      itemCount: update.itemCount ?? null,
+      error: update.error ?? null,
+      now: now(),
+    });
+    if (info.changes === 0) throw new NotFoundError(`no job with id ${id}`, 'JOB_NOT_FOUND');
+    return this.getJob(id)!;
+  }
+
+  getJob(id: number): JobRecord | null {
+    const r = this.s.getJob.get(id) as JobRow | undefined;
+    return r ? toJob(r) : null;
+  }
+
+  latestJob(): JobRecord | null {
+    const r = this.s.latestJob.get() as JobRow | undefined;
+    return r ? toJob(r) : null;
+  }
+
+  failUnfinishedJobs(reason: string): number {
+    return this.s.failUnfinishedJobs.run(reason, now()).changes;
   }
 
   close(): void {

@@ -146,6 +146,27 @@ export interface AddItemOptions extends WriteHooks {
   embedding?: { modelVersion: string; vector: Float32Array };
 }
 
+/** A background job (an index rebuild) as stored: it outlives the process that ran it. */
+export interface JobRecord {
+  id: number;
+  type: 'index-rebuild';
+  status: BuildStatus;
+  /** The model asked for (a name beside MODEL_DIR), or the served version. */
+  model: string;
+  modelVersion: string | null;
+  buildId: number | null;
+  /** Fraction done of the current phase. */
+  progress: number;
+  itemCount: number | null;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export type JobUpdate = Partial<
+  Pick<JobRecord, 'status' | 'modelVersion' | 'buildId' | 'progress' | 'itemCount' | 'error'>
+>;
+
 export interface CatalogStore {
   /** Absolute path of the database file (or `:memory:`). */
   readonly path: string;
@@ -204,6 +225,16 @@ export interface CatalogStore {
   completeBuilds(modelVersion?: string): IndexBuild[];
   /** Marks builds left in a non-terminal state (by a killed process) as failed; returns how many. */
   failUnfinishedBuilds(reason?: string): number;
+
+  /** Records a queued job; throws `ConflictError` REBUILD_RUNNING while a job of its type is unfinished. */
+  createJob(type: JobRecord['type'], model: string): JobRecord;
+  /** Becoming `active` or `failed` sets `finishedAt`. */
+  updateJob(id: number, update: JobUpdate): JobRecord;
+  getJob(id: number): JobRecord | null;
+  /** The newest job, or null. */
+  latestJob(): JobRecord | null;
+  /** Marks jobs left unfinished by a stopped process as failed with `reason`; returns how many. */
+  failUnfinishedJobs(reason: string): number;
 
   close(): void;
 }

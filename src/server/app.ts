@@ -43,6 +43,7 @@ import { itemRoutes } from './routes/items.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { similarRoutes } from './routes/similar.ts';
 import { statusRoutes } from './routes/status.ts';
+import { webRoutes } from './routes/web.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -165,5 +166,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await app.register(statusRoutes);
   await app.register(adminRoutes);
   await app.register(docsRoutes);
+  await app.register(webRoutes);
   return app;
 }

@@ -1,10 +1,12 @@
 /**
- * Index rebuild jobs: at most one runs at a time; its progress is kept in
- * memory for `GET /admin/jobs/:id`. The rebuild itself (embed the catalog with
- * the chosen model, build, verify) is the catalog's `rebuildIndex`; when it
+ * Index rebuild jobs: at most one runs at a time (the catalog refuses a second
+ * unfinished job, so this holds across processes sharing it); each is a row
+ * in the catalog with its status, progress and error, so `GET /admin/jobs/:id`
+ * answers after a restart. The rebuild itself (embed the catalog with the
+ * chosen model, build, verify) is the catalog's `rebuildIndex`; when it
  * succeeds the job swaps the new model and index in with one `activate`.
  */
-import type { BuildStatus } from '../catalog/store.ts';
+import type { BuildStatus, CatalogStore, JobRecord } from '../catalog/store.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Serving, ServingInput, ServingSet } from './servedSet.ts';
 
@@ -55,22 +57,50 @@ export class JobConflictError extends ConflictError {
   }
 }
 
-const FINISHED: ReadonlySet<JobStatus> = new Set(['active', 'failed']);
-/** Finished jobs remembered; older ones are forgotten (their builds stay in the catalog). */
-const KEEP_FINISHED = 100;
+/** What a process that stopped mid-rebuild leaves behind: its job is failed on the next start. */
+export const INTERRUPTED = 'interrupted: the server stopped before the job finished';
+
+export function jobView(job: JobRecord): JobView {
+  return {
+    id: job.id,
+    type: job.type,
+    status: job.status,
+    model: job.model,
+    model_version: job.modelVersion,
+    build_id: job.buildId,
+    progress: job.progress,
+    item_count: job.itemCount,
+    error: job.error,
+    started_at: job.startedAt,
+    finished_at: job.finishedAt,
+  };
+}
 
 export class RebuildJobs {
-  readonly #jobs = new Map<number, JobView>();
+  readonly #store: CatalogStore;
   readonly #rebuild: RebuildFn;
   readonly #serving: Serving;
   readonly #onFinished: (job: JobView) => void;
-  #nextId = 1;
-  #running: JobView | null = null;
 
-  constructor(rebuild: RebuildFn, serving: Serving, onFinished: (job: JobView) => void = () => {}) {
+  constructor(
+    store: CatalogStore,
+    rebuild: RebuildFn,
+    serving: Serving,
+    onFinished: (job: JobView) => void = () => {},
+  ) {
+    this.#store = store;
     this.#rebuild = rebuild;
     this.#serving = serving;
     this.#onFinished = onFinished;
+  }
+
+  /**
+   * Marks jobs a stopped process left unfinished as failed; call once at
+   * start-up (their builds are failed when the index is loaded, and the old
+   * index serves).
+   */
+  recoverInterrupted(): number {
+    return this.#store.failUnfinishedJobs(INTERRUPTED);
   }
 
   /**
@@ -78,56 +108,46 @@ export class RebuildJobs {
    * served one when null; throws `JobConflictError` (409) while another runs.
    */
   start(model: { name: string; dir: string } | null): JobView {
-    if (this.#running) throw new JobConflictError({ ...this.#running });
     const current = this.#serving.require();
-    const job: JobView = {
-      id: this.#nextId++,
-      type: 'index-rebuild',
-      status: 'queued',
-      model: model?.name ?? current.modelVersion,
-      model_version: null,
-      build_id: null,
-      progress: 0,
-      item_count: null,
-      error: null,
-      started_at: new Date().toISOString(),
-      finished_at: null,
-    };
-    this.#jobs.set(job.id, job);
-    this.#running = job;
-    this.#forgetOld();
-    // A rebuild cut short by shutdown leaves its build unfinished; the next start marks it failed.
-    void this.#run(job, model?.dir ?? null, current);
-    return { ...job };
+    let job: JobRecord;
+    try {
+      job = this.#store.createJob('index-rebuild', model?.name ?? current.modelVersion);
+    } catch (err) {
+      const running = this.#store.latestJob();
+      if (err instanceof ConflictError && running) throw new JobConflictError(jobView(running));
+      throw err;
+    }
+    void this.#run(job.id, model?.dir ?? null, current);
+    return jobView(job);
   }
 
   /** The newest job, or null before the first. */
   latest(): JobView | null {
-    const newest = [...this.#jobs.values()].at(-1);
-    return newest ? { ...newest } : null;
+    const job = this.#store.latestJob();
+    return job ? jobView(job) : null;
   }
 
   get(id: number): JobView {
-    const job = this.#jobs.get(id);
+    const job = this.#store.getJob(id);
     if (!job) throw new NotFoundError(`no job with id ${id}`, 'JOB_NOT_FOUND');
-    return { ...job };
+    return jobView(job);
   }
 
-  async #run(job: JobView, modelDir: string | null, current: ServingSet): Promise<void> {
+  async #run(id: number, modelDir: string | null, current: ServingSet): Promise<void> {
+    const update = (patch: Parameters<CatalogStore['updateJob']>[1]) => this.#store.updateJob(id, patch);
     let committed: ServingInput | null = null;
+    let finished: JobRecord;
     try {
       await this.#rebuild({
         modelDir,
         current,
-        onStart: ({ modelVersion, buildId }) => {
-          job.model_version = modelVersion;
-          job.build_id = buildId;
-        },
-        onProgress: ({ phase, done, total }) => {
-          job.status = phase;
-          job.progress = total > 0 ? Math.min(1, done / total) : 0;
-          if (phase === 'building') job.item_count = total;
-        },
+        onStart: ({ modelVersion, buildId }) => update({ modelVersion, buildId }),
+        onProgress: ({ phase, done, total }) =>
+          update({
+            status: phase,
+            progress: total > 0 ? Math.min(1, done / total) : 0,
+            ...(phase === 'building' ? { itemCount: total } : {}),
+          }),
         commit: (next) => {
           this.#serving.activate(next);
           committed = next;
@@ -135,24 +155,16 @@ export class RebuildJobs {
       });
       const next = committed as ServingInput | null;
       if (!next) throw new Error('the rebuild finished without producing an index');
-      job.status = 'active';
-      job.progress = 1;
-      job.item_count = next.index.size;
-      job.build_id = next.buildId;
-      job.model_version = next.embedder.modelVersion;
+      finished = update({
+        status: 'active',
+        progress: 1,
+        itemCount: next.index.size,
+        buildId: next.buildId ?? undefined,
+        modelVersion: next.embedder.modelVersion,
+      });
     } catch (err) {
-      job.status = 'failed';
-      job.error = err instanceof Error ? err.message : String(err);
-    } finally {
-      job.finished_at = new Date().toISOString();
-      this.#running = null;
-      this.#onFinished({ ...job });
+      finished = update({ status: 'failed', error: err instanceof Error ? err.message : String(err) });
     }
-  }
-
-  #forgetOld(): void {
-    const finished = [...this.#jobs.values()].filter((j) => FINISHED.has(j.status));
-    for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
-      this.#jobs.delete(job.id);
+    this.#onFinished(jobView(finished));
   }
 }

@@ -4,70 +4,14 @@
  * during SIGTERM still completes, and the next start loads the index instead
  * of rebuilding it. Logs are JSON with the request id on request lines.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productPhoto } from './fixtures.ts';
 import { type Prepared, prepareData, removeData } from './harness.ts';
+import { freePort, serve as startProcess, waitReady } from './processes.ts';
 
 let prepared: Prepared;
-
-interface Child {
-  proc: ChildProcess;
-  lines: Record<string, unknown>[];
-  stderr: string[];
-  exit: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function serve(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
-    env: {
-      ...process.env,
-      DATA_DIR: prepared.dataDir,
-      MODEL_DIR: prepared.modelDir,
-      CATALOG: 'none',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
-  let buffered = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const line of parts) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  proc.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, lines, stderr, exit };
-}
-
-async function waitReady(base: string, child: Child, timeoutMs = 240_000): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (child.proc.exitCode !== null) throw new Error(`server exited: ${child.stderr.join('')}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return Date.now() - started;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('server did not become ready');
-}
+const serve = (env: Record<string, string>) => startProcess(prepared, env);
 
 beforeAll(async () => {
   prepared = await prepareData(300);

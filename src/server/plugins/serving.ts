@@ -56,13 +56,19 @@ export const servingPlugin = fp(
         },
       }),
     );
-    app.decorate(
-      'jobs',
-      new RebuildJobs(opts.rebuild ?? catalogRebuild(app.store, app.config, app.log), serving, (job) => {
+    const jobs = new RebuildJobs(
+      app.store,
+      opts.rebuild ?? catalogRebuild(app.store, app.config, app.log),
+      serving,
+      (job) => {
         metrics.rebuilds.inc({ status: job.status });
         app.log.info({ job }, 'index rebuild finished');
-      }),
+      },
     );
+    const interrupted = jobs.recoverInterrupted();
+    if (interrupted > 0)
+      app.log.warn({ interrupted }, 'jobs left unfinished by a stopped server marked failed');
+    app.decorate('jobs', jobs);
     app.decorate('maps', new EmbeddingMaps(app.log));
     if (opts.serving) serving.activate(opts.serving);
     app.addHook('onClose', async () => serving.close());
