@@ -1,15 +1,16 @@
 /**
  * `npm run catalog:embed -- --model models/NAME [--db PATH] [--batch-size N]`: computes the embeddings the
- * model's version lacks. Prints counts as JSON on stdout; progress on stderr.
+ * model's version lacks, with the configured engine (EMBED_ENGINE) on every core. Prints counts as JSON on stdout; progress on stderr.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { embedCatalog } from '../catalog/embedCatalog.ts';
 import { defaultDbPath, progressBar } from '../catalog/progress.ts';
 import { openCatalog } from '../catalog/sqliteStore.ts';
+import { loadConfig } from '../config/env.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { initBackend } from '../model/backend.ts';
-import { loadEmbedder } from '../model/embedder.ts';
+import { engineOptions, loadEngine } from '../model/engine.ts';
 
 const log = createLogger('catalog-embed');
 
@@ -24,8 +25,8 @@ async function main(): Promise<void> {
   const batchSize = Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new ValidationError('--batch-size must be a positive integer');
-  const backend = await initBackend();
-  const embedder = await loadEmbedder(values.model!);
+  const embedder = await loadEngine(values.model!, engineOptions(loadConfig(), availableParallelism()), log);
+  const backend = embedder.engine;
   const store = openCatalog(values.db!);
   const bar = progressBar('embed');
   const started = performance.now();

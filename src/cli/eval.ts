@@ -1,8 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/env.ts';
 import { RAW_PIXELS } from '../eval/evaluate.ts';
 import { runEvaluation } from '../eval/run.ts';
 import { createLogger } from '../log.ts';
+import { engineOptions } from '../model/engine.ts';
 
 const USAGE = `Usage: npm run eval -- --model models/NAME [options]
        npm run eval -- --raw --out DIR [options]
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
     return;
   }
   const { loadModelSource } = await import('../eval/modelSource.ts');
-  const model = await loadModelSource(values.model!);
+  const model = await loadModelSource(values.model!, engineOptions(loadConfig(), availableParallelism()));
   try {
     await runEvaluation({
       ...common,

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/env.ts';
 import { CLASS_NAMES } from '../data/classes.ts';
 import { loadFashionMnist } from '../data/fashionMnist.ts';
 import {
@@ -20,6 +22,7 @@ import { combineSideBySide, renderProjectionPng } from '../eval/pictures.ts';
 import type { ReportData } from '../eval/report.ts';
 import { runEvaluation } from '../eval/run.ts';
 import { createLogger } from '../log.ts';
+import { engineOptions } from '../model/engine.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const log = createLogger('experiment');
@@ -92,7 +95,7 @@ async function runVariant(
   } else {
     log.info({ variant: variant.name, modelDir }, 'already trained with these arguments; evaluating');
   }
-  const model = await loadModelSource(absDir);
+  const model = await loadModelSource(absDir, engineOptions(loadConfig(), availableParallelism()));
   try {
     const { report, projection } = await runEvaluation({
       source: model.source,

@@ -6,7 +6,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { ENGINES } from '../serving/engine.ts';
+import { ENGINES } from '../model/engine.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const CATALOGS = ['fashion-mnist', 'fashion-mnist-test', 'none'] as const;
@@ -38,6 +38,50 @@ export const ConfigSchema = Type.Object({
     default: '',
     description:
       'Bearer token of the admin endpoints (`POST /items`, `DELETE /items/:id`, `/admin/*`); empty disables them (403).',
+  }),
+  API_TOKEN: Type.String({
+    default: '',
+    description:
+      'Bearer token of the read API (search, items, recommendations, `/status`, `/map`) when set; the admin token is accepted there too. `/healthz`, `/readyz`, `/metrics`, `/docs`, `/openapi.yaml` and the web page stay open. Empty = the read API is open.',
+  }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    pattern: '^(|\\*|https?://[^\\s,/]+(\\s*,\\s*https?://[^\\s,/]+)*)$',
+    description:
+      'Origins whose browser pages may call the API (CORS), comma-separated (`https://shop.example,https://www.shop.example`) or `*`; empty = no CORS headers (same origin only).',
+  }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 300,
+    description:
+      'Requests per minute one client (IP address) may make to each of `POST /similar`, `POST /similar/batch` and `POST /recommendations/batch`; past it 429 `RATE_LIMITED` with `Retry-After`. 0 = no limit.',
+  }),
+  TRUST_PROXY: Type.Integer({
+    minimum: 0,
+    maximum: 16,
+    default: 0,
+    description:
+      'Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted for the client address (rate limits, logs); 0 = the socket address.',
+  }),
+  REQUEST_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 600_000,
+    default: 30_000,
+    description:
+      'Most time a client may take to send a whole request, headers and body; slower gets 408 and the connection is closed (checked every few seconds). 0 = no limit.',
+  }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 60_000,
+    description: 'A connection with no traffic for this long is closed. 0 = never.',
+  }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    maximum: 600_000,
+    default: 72_000,
+    description: 'How long an idle keep-alive connection waits for its next request before it is closed.',
   }),
   LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info', description: 'Pino log level.' }),
   BODY_LIMIT_BYTES: Type.Integer({
@@ -72,6 +116,13 @@ export const ConfigSchema = Type.Object({
     default: 1,
     description:
       'Micro-batching: how long the first query of a batch waits for others (0 = only those already queued).',
+  }),
+  EMBED_QUEUE_MAX: Type.Integer({
+    minimum: 32,
+    maximum: 100_000,
+    default: 128,
+    description:
+      'Backpressure: most query images in progress at once (being decoded, waiting for or in a model call); past it image queries get 503 `OVERLOADED` with `Retry-After` instead of waiting. At least 32, the largest batch.',
   }),
   EMBED_ENGINE: Type.Enum(ENGINES, {
     default: 'onnx',
@@ -193,7 +244,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** The configuration with every secret replaced, for logging. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  return { ...config, ADMIN_TOKEN: config.ADMIN_TOKEN ? '<set>' : '' };
+  return {
+    ...config,
+    ADMIN_TOKEN: config.ADMIN_TOKEN ? '<set>' : '',
+    API_TOKEN: config.API_TOKEN ? '<set>' : '',
+  };
 }
 
 /** The README's configuration table (Markdown), generated from `CONFIG_VARS`. */

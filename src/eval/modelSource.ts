@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { imageSetToFloat } from '../data/split.ts';
-import { initBackend } from '../model/backend.ts';
-import { loadEmbedder } from '../model/embedder.ts';
+import { log } from '../log.ts';
+import { type EngineOptions, loadEngine } from '../model/engine.ts';
 import type { EmbeddingSource } from './evaluate.ts';
 
 /** Images per embed() call: large enough to amortise tfjs overhead, small enough for memory. */
@@ -16,11 +16,14 @@ export interface ModelSource {
   dispose(): void;
 }
 
-/** A saved model (models/NAME) as an embedding source for the evaluation. */
-export async function loadModelSource(modelDir: string): Promise<ModelSource> {
+/**
+ * A saved model (models/NAME) as an embedding source for the evaluation, run
+ * by the configured engine (ONNX Runtime by default, as in serving).
+ */
+export async function loadModelSource(modelDir: string, engine: EngineOptions): Promise<ModelSource> {
   const dir = resolve(modelDir);
-  const backend = await initBackend();
-  const embedder = await loadEmbedder(dir);
+  const embedder = await loadEngine(dir, engine, log);
+  const backend = embedder.engine ?? 'unknown';
   const metadata: unknown = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8'));
   const source: EmbeddingSource = {
     name: `${basename(dir)} (${embedder.dim}-d)`,

@@ -5,8 +5,13 @@
  * that overhead and stall every other request once per query. Queries that
  * arrive within `waitMs` of the first (or while a batch is running) share one
  * call of at most `maxBatch` images.
+ *
+ * The queue is bounded: with `maxPending` images waiting or in the running
+ * call, the next image is refused at once with 503 `OVERLOADED` (the HTTP
+ * layer adds `Retry-After`) instead of waiting behind an ever longer queue.
  */
 import { IMAGE_PIXELS } from '../data/classes.ts';
+import { NotReadyError } from '../errors.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
 
 export interface EmbedQueueOptions {
@@ -14,6 +19,8 @@ export interface EmbedQueueOptions {
   maxBatch: number;
   /** How long the first image of a batch waits for company; 0 = only what is already queued. */
   waitMs: number;
+  /** Most images waiting or being embedded at once; past it `embed` rejects with OVERLOADED. Default: unbounded. */
+  maxPending?: number;
   /** Called after every model call with its size and duration. */
   onBatch?: (size: number, seconds: number) => void;
 }
@@ -31,6 +38,8 @@ export class EmbedQueue {
   #timer: NodeJS.Timeout | null = null;
   #immediate: NodeJS.Immediate | null = null;
   #running: Promise<void> | null = null;
+  /** Images of the running model call. */
+  #inCall = 0;
 
   constructor(embedder: Embedder, options: EmbedQueueOptions) {
     this.#embedder = embedder;
@@ -42,10 +51,24 @@ export class EmbedQueue {
     if (pixels.length !== IMAGE_PIXELS) {
       return Promise.reject(new RangeError(`expected ${IMAGE_PIXELS} floats, got ${pixels.length}`));
     }
+    const max = this.#options.maxPending;
+    if (max !== undefined && this.pending >= max) {
+      return Promise.reject(
+        new NotReadyError(
+          `the server is busy: ${this.pending} query images are queued; retry shortly`,
+          'OVERLOADED',
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.#pending.push({ pixels, resolve, reject });
       this.#schedule();
     });
+  }
+
+  /** Images waiting for a model call or in the running one. */
+  get pending(): number {
+    return this.#pending.length + this.#inCall;
   }
 
   /** Resolves once every image queued so far has been embedded (or failed). */
@@ -75,8 +98,10 @@ export class EmbedQueue {
     this.#immediate = null;
     if (this.#running || this.#pending.length === 0) return;
     const batch = this.#pending.splice(0, this.#options.maxBatch);
+    this.#inCall = batch.length;
     this.#running = this.#run(batch).finally(() => {
       this.#running = null;
+      this.#inCall = 0;
       if (this.#pending.length > 0) this.#flush();
     });
   }

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
-import { type EngineOptions, loadEngine } from './engine.ts';
+import { type EngineOptions, loadEngine } from '../model/engine.ts';
 
 export interface EmbedWorkerData {
   modelDir: string;

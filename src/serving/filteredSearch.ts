@@ -99,16 +99,20 @@ export function available(set: ServingSet, plan: FilterPlan): number {
   return plan.matches?.length ?? set.index.size;
 }
 
-/** The `n` nearest candidates under `plan`, nearest first. */
+/**
+ * The `n` nearest candidates under `plan`, nearest first. `exactScanMax`
+ * (default EXACT_SCAN_MAX_MATCHES) is for tests and benchmarks of either path.
+ */
 export function searchCandidates(
   set: ServingSet,
   vector: Float32Array,
   n: number,
   plan: FilterPlan,
+  exactScanMax = EXACT_SCAN_MAX_MATCHES,
 ): SearchHit[] {
   if (plan.none) return [];
   const k = Math.max(1, Math.min(n, available(set, plan)));
-  if (plan.matches && plan.matches.length <= EXACT_SCAN_MAX_MATCHES) {
+  if (plan.matches && plan.matches.length <= exactScanMax) {
     return scanNearest(set.vectors, plan.matches, vector, k);
   }
   const hits = set.index.search(vector, k, { categories: plan.categories, allow: plan.allow });

@@ -14,7 +14,7 @@ import { loadNewestGoodIndex } from '../index/loadIndex.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
 import type { LogSink } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
-import { type EngineOptions, loadEngine } from './engine.ts';
+import { engineOptions, loadEngine } from '../model/engine.ts';
 import type { RebuildFn } from './jobs.ts';
 import type { ResidentCatalog } from './residentCatalog.ts';
 import type { ServingInput } from './servedSet.ts';
@@ -26,10 +26,6 @@ function hnswParams(config: Config): { efSearch?: number } {
 }
 
 export type EmbedderLoader = (modelDir: string) => Promise<Embedder>;
-
-function engineOptions(config: Config, threads: number): EngineOptions {
-  return { engine: config.EMBED_ENGINE, tfjsBackend: config.TFJS_BACKEND, threads };
-}
 
 /** How this configuration loads the model that embeds queries: in a worker thread or on the main thread. */
 export function queryEmbedderLoader(config: Config, log: LogSink): EmbedderLoader {

@@ -7,9 +7,9 @@
  */
 import { DataFileError } from '../errors.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
+import type { EngineOptions } from '../model/engine.ts';
 import { startWorker } from '../workers/startWorker.ts';
 import type { EmbedWorkerData, EmbedWorkerMessage, EmbedWorkerRequest } from './embedWorker.ts';
-import type { EngineOptions } from './engine.ts';
 
 interface Pending {
   resolve: (v: Float32Array) => void;

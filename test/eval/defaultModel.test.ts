@@ -24,7 +24,7 @@ describe(`models/default on the first ${QUERY_SAMPLE} test images vs the 60,000 
   afterAll(() => model?.dispose());
 
   it('meets the quality thresholds', { timeout: 600_000 }, async () => {
-    model = await loadModelSource('models/default');
+    model = await loadModelSource('models/default', { engine: 'onnx', tfjsBackend: '', threads: 2 });
     const { testVsTrain } = await scoreEmbedding(model.source, { queryLimit: QUERY_SAMPLE });
     const m = testVsTrain.overall;
     expect(m.queries).toBe(QUERY_SAMPLE);

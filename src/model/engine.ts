@@ -7,8 +7,9 @@
  * stored embeddings stay valid whichever runs. tfjs is imported only when it
  * is used.
  */
+import type { Config } from '../config/env.ts';
 import type { LogSink } from '../log.ts';
-import type { Embedder } from '../model/embedder.contract.ts';
+import type { Embedder } from './embedder.contract.ts';
 
 export const ENGINES = ['onnx', 'tfjs'] as const;
 export type EngineName = (typeof ENGINES)[number];
@@ -21,11 +22,19 @@ export interface EngineOptions {
   threads: number;
 }
 
+/** The engine options of a validated configuration (EMBED_ENGINE, TFJS_BACKEND), with `threads`. */
+export function engineOptions(
+  config: Pick<Config, 'EMBED_ENGINE' | 'TFJS_BACKEND'>,
+  threads: number,
+): EngineOptions {
+  return { engine: config.EMBED_ENGINE, tfjsBackend: config.TFJS_BACKEND, threads };
+}
+
 /** Loads `modelDir` with the configured engine, falling back to tfjs (logged) when ONNX Runtime cannot. */
 export async function loadEngine(modelDir: string, options: EngineOptions, log: LogSink): Promise<Embedder> {
   if (options.engine === 'onnx') {
     try {
-      const { loadOnnxEmbedder } = await import('../model/onnxEmbedder.ts');
+      const { loadOnnxEmbedder } = await import('./onnxEmbedder.ts');
       return await loadOnnxEmbedder(modelDir, { threads: options.threads });
     } catch (err) {
       log.warn(
@@ -34,8 +43,8 @@ export async function loadEngine(modelDir: string, options: EngineOptions, log: 
       );
     }
   }
-  const { initBackend } = await import('../model/backend.ts');
-  const { loadEmbedder } = await import('../model/embedder.ts');
+  const { initBackend } = await import('./backend.ts');
+  const { loadEmbedder } = await import('./embedder.ts');
   await initBackend(options.tfjsBackend || undefined);
   return loadEmbedder(modelDir);
 }
