@@ -1,7 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import sharp from 'sharp';
-import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
-import { bytesToUnit } from '../data/pixels.ts';
+import { IMAGE_PIXELS } from '../data/classes.ts';
+import { decodeStoredImage } from '../data/storedImage.ts';
 import { DataFileError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
@@ -21,29 +20,8 @@ export interface EmbedCatalogOptions {
   onProgress?: (p: EmbedProgress) => void;
 }
 
-/**
- * Decodes a stored catalog PNG back to the 784 floats the model takes. The
- * stored PNG already is the output of the one preprocessing (`preprocessImage`
- * for photos, the dataset pixels for Fashion-MNIST), and PNG is lossless, so
- * this yields exactly what training saw and what the live add path embeds.
- */
-export async function decodeStoredImage(png: Uint8Array, label: number): Promise<Float32Array> {
-  let data: Buffer;
-  let width: number;
-  let height: number;
-  try {
-    const out = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
-    data = out.data;
-    ({ width, height } = out.info);
-    if (out.info.channels !== 1) throw new Error(`${out.info.channels} channels after greyscale`);
-  } catch (err) {
-    throw new DataFileError(`stored image of item ${label} cannot be decoded: ${(err as Error).message}`);
-  }
-  if (width !== IMAGE_SIZE || height !== IMAGE_SIZE) {
-    throw new DataFileError(`stored image of item ${label} is ${width}x${height}, expected 28x28`);
-  }
-  return bytesToUnit(data.subarray(0, IMAGE_PIXELS));
-}
+/** Decodes a stored catalog PNG to the model's 784 floats (src/data/storedImage.ts; re-exported here). */
+export { decodeStoredImage };
 
 export interface EmbedCatalogResult {
   embedded: number;
