@@ -1,6 +1,7 @@
-import { CLASS_NAMES, IMAGE_PIXELS } from '../data/classes.ts';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
 import { loadFashionMnistSplit, type Split } from '../data/fashionMnist.ts';
-import { encodePng28 } from '../data/preprocess.ts';
+import { decodeSmallGrayPng, encodeGrayPng28 } from '../data/png.ts';
 import { ValidationError } from '../errors.ts';
 import type { CatalogStore, NewItem, UpsertResult } from './store.ts';
 import { syntheticAttributes } from './syntheticAttributes.ts';
@@ -39,11 +40,25 @@ export function parseSplit(value: string): SplitChoice {
 }
 
 /**
+ * The stored PNG when it holds exactly these pixels (whatever encoder wrote it), else null. Reusing it
+ * keeps re-imports `unchanged` on catalogs whose PNGs another encoder wrote (the store compares bytes).
+ */
+function storedIfSame(store: CatalogStore, id: string, pixels: Uint8Array): Uint8Array | null {
+  const stored = store.getImage(id);
+  if (!stored) return null;
+  const decoded = decodeSmallGrayPng(stored, IMAGE_SIZE);
+  if (!decoded || decoded.width !== IMAGE_SIZE || decoded.height !== IMAGE_SIZE) return null;
+  for (let i = 0; i < IMAGE_PIXELS; i++) if (decoded.gray[i] !== pixels[i]) return null;
+  return stored;
+}
+
+/**
  * Imports Fashion-MNIST images as catalog items (category = class name, split
  * kept as metadata, synthetic shop attributes from `syntheticAttributes`), in
- * batches of one transaction each. Ids are derived from
- * the dataset position and PNG encoding is deterministic, so re-running after
- * a kill or a completed run converges on exactly the same rows.
+ * batches of one transaction each. Ids are derived from the dataset position
+ * and the PNG encoding (`encodeGrayPng28`, synchronous) is deterministic, so
+ * re-running after a kill or a completed run converges on exactly the same
+ * rows; an item already stored with the same pixels keeps its stored PNG.
  */
 export async function importFashionMnist(options: ImportFashionMnistOptions): Promise<ImportResult> {
   const { store } = options;
@@ -53,6 +68,8 @@ export async function importFashionMnist(options: ImportFashionMnistOptions): Pr
   const counts = sets.map((set) => Math.min(set.count, options.limit ?? set.count));
   const total = counts.reduce((a, b) => a + b, 0);
   const result: ImportResult = { inserted: 0, updated: 0, unchanged: 0, total };
+  // An empty catalog (the first import) has nothing to compare with: no per-item lookups.
+  const compare = store.countItems() > 0;
   let done = 0;
   options.onProgress?.({ done, total });
   for (let s = 0; s < splits.length; s++) {
@@ -60,28 +77,31 @@ export async function importFashionMnist(options: ImportFashionMnistOptions): Pr
     const split = splits[s];
     for (let start = 0; start < counts[s]; start += batchSize) {
       const end = Math.min(counts[s], start + batchSize);
-      const batch: Promise<NewItem>[] = [];
+      const batch: NewItem[] = [];
       for (let i = start; i < end; i++) {
         const category = CLASS_NAMES[set.labels[i]];
-        batch.push(
-          encodePng28(set.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS)).then((image) => ({
-            id: fashionMnistId(split, i),
-            title: `${category} #${i}`,
-            category,
-            source: 'fashion-mnist',
-            split,
-            attributes: syntheticAttributes(split, i, category),
-            image,
-          })),
-        );
+        const id = fashionMnistId(split, i);
+        const pixels = set.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS);
+        batch.push({
+          id,
+          title: `${category} #${i}`,
+          category,
+          source: 'fashion-mnist',
+          split,
+          attributes: syntheticAttributes(split, i, category),
+          image: (compare && storedIfSame(store, id, pixels)) || encodeGrayPng28(pixels),
+        });
       }
-      const r = store.upsertItems(await Promise.all(batch));
+      const r = store.upsertItems(batch);
       result.inserted += r.inserted;
       result.updated += r.updated;
       result.unchanged += r.unchanged;
       done += end - start;
       options.onBatch?.(done);
       options.onProgress?.({ done, total });
+      // Encoding and upserting are synchronous: let the event loop run between batches (a server's
+      // health checks during its first start).
+      await yieldToEventLoop();
     }
   }
   return result;

@@ -9,6 +9,7 @@ import { decodeStoredImage, embedCatalog } from '../../src/catalog/embedCatalog.
 import { fashionMnistId, importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
 import { importFolder, parseCsv, parseMetadata } from '../../src/catalog/importFolder.ts';
 import { openCatalog } from '../../src/catalog/sqliteStore.ts';
+import { syntheticAttributes } from '../../src/catalog/syntheticAttributes.ts';
 import { CLASS_NAMES, IMAGE_PIXELS } from '../../src/data/classes.ts';
 import { loadFashionMnistSplit } from '../../src/data/fashionMnist.ts';
 import { ValidationError } from '../../src/errors.ts';
@@ -61,6 +62,55 @@ describe('Fashion-MNIST import', () => {
     );
     expect(store.getEmbedding(embedder.modelVersion, item.label)).toEqual(expected);
     expect((await embedCatalog({ store, embedder })).embedded).toBe(0);
+    store.close();
+  });
+
+  it('re-imports a catalog whose PNGs sharp wrote as unchanged: pixels are compared, embeddings kept', async () => {
+    // Catalogs imported before the JS PNG encoder hold sharp's PNGs (other bytes, the same pixels).
+    const store = openCatalog(join(dir, 'sharp-pngs.sqlite'));
+    const n = 40;
+    const test = await loadFashionMnistSplit('test');
+    const items = [];
+    for (let i = 0; i < n; i++) {
+      const category = CLASS_NAMES[test.labels[i]];
+      const image = await sharp(test.images.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS), {
+        raw: { width: 28, height: 28, channels: 1 },
+      })
+        .toColourspace('b-w')
+        .png({ compressionLevel: 9 })
+        .toBuffer();
+      items.push({
+        id: fashionMnistId('test', i),
+        title: `${category} #${i}`,
+        category,
+        source: 'fashion-mnist',
+        split: 'test',
+        attributes: syntheticAttributes('test', i, category),
+        image,
+      });
+    }
+    expect(store.upsertItems(items)).toMatchObject({ inserted: n });
+    const embedder = new RandomProjectionEmbedder(16, 1);
+    expect((await embedCatalog({ store, embedder })).embedded).toBe(n);
+    const before = store.getImage(fashionMnistId('test', 7));
+    const r = await importFashionMnist({ store, split: 'test', limit: n + 10 });
+    expect(r).toMatchObject({ inserted: 10, updated: 0, unchanged: n });
+    expect(store.getImage(fashionMnistId('test', 7))).toEqual(before);
+    expect(store.countEmbeddings(embedder.modelVersion)).toBe(n);
+    // A changed picture is still an update.
+    const original = items[3].image;
+    const other = await sharp(test.images.subarray(0, IMAGE_PIXELS), {
+      raw: { width: 28, height: 28, channels: 1 },
+    })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
+    store.upsertItems([{ ...items[3], image: other }]);
+    expect(Buffer.compare(original, other)).not.toBe(0);
+    expect(await importFashionMnist({ store, split: 'test', limit: n })).toMatchObject({
+      updated: 1,
+      unchanged: n - 1,
+    });
     store.close();
   });
 
