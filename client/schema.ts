@@ -240,6 +240,22 @@ export interface paths {
                     };
                 };
                 /** @description Every error response has this shape. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -273,6 +289,22 @@ export interface paths {
                 };
                 /** @description Every error response has this shape. */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -371,6 +403,22 @@ export interface paths {
                 };
                 /** @description Every error response has this shape. */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -624,6 +672,22 @@ export interface paths {
                 };
                 /** @description Every error response has this shape. */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -936,6 +1000,22 @@ export interface paths {
                     };
                 };
                 /** @description Every error response has this shape. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/png": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1032,6 +1112,22 @@ export interface paths {
                 };
                 /** @description Every error response has this shape. */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1209,6 +1305,22 @@ export interface paths {
                     };
                 };
                 /** @description Every error response has this shape. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1357,6 +1469,22 @@ export interface paths {
                     };
                 };
                 /** @description Every error response has this shape. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -1390,6 +1518,22 @@ export interface paths {
                 };
                 /** @description Every error response has this shape. */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1547,6 +1691,22 @@ export interface paths {
                     };
                 };
                 /** @description Every error response has this shape. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -1564,6 +1724,22 @@ export interface paths {
                 };
                 /** @description Every error response has this shape. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1691,6 +1867,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Every error response has this shape. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -1738,6 +1930,22 @@ export interface paths {
                                 x: number;
                                 y: number;
                             }[];
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
                         };
                     };
                 };

@@ -124,6 +124,20 @@ export const ConfigSchema = Type.Object({
     description:
       'Backpressure: most query images in progress at once (being decoded, waiting for or in a model call); past it image queries get 503 `OVERLOADED` with `Retry-After` instead of waiting. At least 32, the largest batch.',
   }),
+  WORKERS: Type.Integer({
+    minimum: 0,
+    maximum: 64,
+    default: 0,
+    description:
+      'Serving processes sharing the port (node:cluster), each with its own index kept in step by the change feed; 0 = one per available core, 1 = a single process.',
+  }),
+  CHANGE_POLL_MS: Type.Integer({
+    minimum: 50,
+    maximum: 60_000,
+    default: 500,
+    description:
+      "How often a serving process looks for catalog changes made by others (the WORKERS also wake each other at once); bounds how stale another process's write can be.",
+  }),
   EMBED_ENGINE: Type.Enum(ENGINES, {
     default: 'onnx',
     description:

@@ -74,9 +74,11 @@ export const ItemPage = Type.Object(
 
 const FILTER_DESCRIPTION =
   'Attribute and category conditions, AND-ed: `{"brand": "Acme", "price": {"lt": 80}, "in_stock": true, "category": {"in": ["Sneaker", "Sandal"]}}`. Operators: equality (a bare value), `in`, `nin`, `gt`, `gte`, `lt`, `lte`, `exists`, `any` (arrays). Category names match case-insensitively; Fashion-MNIST label numbers (`"3"`) are accepted.';
+/** Longest filter as JSON text, in a query string or (stringified) in a JSON body. */
+export const MAX_FILTER_LENGTH = 16384;
 const FilterParam = Type.String({
   minLength: 2,
-  maxLength: 16384,
+  maxLength: MAX_FILTER_LENGTH,
   description: `A filter as JSON text. ${FILTER_DESCRIPTION}`,
 });
 const FilterBody = Type.Record(Type.String(), Type.Unknown(), { description: FILTER_DESCRIPTION });

@@ -1,8 +1,9 @@
 /** A search route's parameters (query string or JSON body, snake_case) → the serving layer's request. */
+import { ValidationError } from '../errors.ts';
 
 import type { CatalogService } from '../serving/catalogService.ts';
 import type { SearchRequest } from '../serving/search.ts';
-import { DEFAULT_K } from './schemas.ts';
+import { DEFAULT_K, MAX_FILTER_LENGTH } from './schemas.ts';
 
 export interface SearchParams {
   k?: number;
@@ -17,6 +18,15 @@ export interface SearchParams {
 }
 
 export function searchRequest(catalog: CatalogService, params: SearchParams): SearchRequest {
+  if (params.filter !== undefined && typeof params.filter !== 'string') {
+    const length = JSON.stringify(params.filter).length;
+    if (length > MAX_FILTER_LENGTH) {
+      throw new ValidationError(
+        `filter is ${length} characters of JSON; at most ${MAX_FILTER_LENGTH}`,
+        'INVALID_FILTER',
+      );
+    }
+  }
   return {
     k: params.k ?? DEFAULT_K,
     filter: catalog.resolveFilter(params.filter, params.category),

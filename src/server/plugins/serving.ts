@@ -1,8 +1,8 @@
 /**
  * The serving layer as app decorators: the served model + index (one
  * `Serving` reference, swapped together), the catalog writes, the query path
- * and the rebuild jobs, with their timings going to the metrics. Disposed on
- * close.
+ * the rebuild jobs and the bound on query-image work, with their timings
+ * going to the metrics. Disposed on close.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -12,6 +12,7 @@ import { type RebuildFn, RebuildJobs } from '../../serving/jobs.ts';
 import { SearchService } from '../../serving/search.ts';
 import { Serving, type ServingInput } from '../../serving/servedSet.ts';
 import { catalogRebuild } from '../../serving/startup.ts';
+import { ImageWork } from '../imageWork.ts';
 
 export interface ServingPluginOptions {
   /** Model and index to serve at once; default: not ready until `app.serving.activate` is called. */
@@ -27,6 +28,7 @@ export const servingPlugin = fp(
       {
         maxBatch: app.config.EMBED_BATCH_MAX,
         waitMs: app.config.EMBED_BATCH_WAIT_MS,
+        maxPending: app.config.EMBED_QUEUE_MAX,
         onBatch: (size, seconds) => {
           metrics.embedDuration.observe(seconds);
           metrics.embedBatchSize.observe(size);
@@ -70,6 +72,7 @@ export const servingPlugin = fp(
       app.log.warn({ interrupted }, 'jobs left unfinished by a stopped server marked failed');
     app.decorate('jobs', jobs);
     app.decorate('maps', new EmbeddingMaps(app.log));
+    app.decorate('imageWork', new ImageWork(app.config.EMBED_QUEUE_MAX));
     if (opts.serving) serving.activate(opts.serving);
     app.addHook('onClose', async () => serving.close());
   },

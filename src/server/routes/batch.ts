@@ -52,7 +52,9 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'send the images as multipart/form-data `image` files or as JSON {"images": [base64, ...]}',
         );
       }
-      const results = await app.similar.similarToImages(images, search);
+      const results = await app.imageWork.run(images.length, () =>
+        app.similar.similarToImages(images, search),
+      );
       return presentBatch(results, results[0]?.model ?? set.modelVersion, startedAt);
     },
   );

@@ -25,7 +25,7 @@ export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const search = searchRequest(app.catalog, request.query);
       app.serving.require();
       const { bytes } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
-      const result = await app.similar.similarToImage(bytes, search);
+      const result = await app.imageWork.run(1, () => app.similar.similarToImage(bytes, search));
       const response = presentResults(result, startedAt);
       if (request.query.include !== 'query') return response;
       const { pixels, vector, set } = result.query;
