@@ -99,7 +99,8 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
     }
     fastAc[peek] = v * 65536 + (run << 8) + len + size;
   }
-  return { lut, fastAc, maxcode, valptr, values };
+  // A copy of the symbols: a cached table must not keep the JPEG it came from alive.
+  return { lut, fastAc, maxcode, valptr, values: values.slice() };
 }
 
 /**
@@ -561,7 +562,7 @@ function decodeScan(
   const ws = new Int32Array(64);
   const q = quant[lumaComp.quant];
   const keep = scale === 8 ? null : scale === 4 ? KEEP_2X2 : scale === 2 ? KEEP_4X4 : KEEP_ALL;
-  // By zig-zag index: each coefficient's quantizer, and 1 if the IDCT reads it (0 if it ignores it).
+  // By zig-zag index: the quantizer of each coefficient the IDCT reads, 0 for those it ignores.
   const qz = new Int32Array(64);
   if (keep) for (let k = 0; k < 64; k++) qz[k] = keep[NATURAL_ORDER[k]] ? q[NATURAL_ORDER[k]] : 0;
   const bs = 8 / scale;
@@ -834,6 +835,8 @@ function decodeOrThrow(data: Uint8Array, requestedScale?: JpegScale): JpegLuma {
       // Room for the luma blocks of whole MCUs (interleaved) or of the plane (one-component scan).
       planeW = Math.max(frame.mcusW * comps[0].h, comps[0].blocksW) * bs;
       const planeH = Math.max(frame.mcusH * comps[0].v, comps[0].blocksH) * bs;
+      // The caller's pixel limit applies first; this only keeps a direct call from allocating gigabytes.
+      if (planeW * planeH > 1 << 26) fail('too large for the in-process decoder');
       plane = new Uint8ClampedArray(planeW * planeH);
     } else if (isSofMarker(marker)) {
       fail(
