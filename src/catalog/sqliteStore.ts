@@ -11,6 +11,7 @@ import type {
   CatalogItem,
   CatalogStore,
   CategoryCount,
+  Change,
   EmbeddingRow,
   IndexBuild,
   ItemPage,
@@ -82,6 +83,7 @@ interface BuildRow {
   file: string | null;
   checksum: string | null;
   params: string | null;
+  model_dir: string | null;
   started_at: string;
   finished_at: string | null;
   error: string | null;
@@ -122,6 +124,7 @@ function toBuild(r: BuildRow): IndexBuild {
     file: r.file,
     checksum: r.checksum,
     params: r.params,
+    modelDir: r.model_dir,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     error: r.error,
@@ -239,7 +242,8 @@ export class SqliteCatalogStore implements CatalogStore {
         'SELECT model_version AS modelVersion, COUNT(*) AS count FROM embeddings GROUP BY model_version',
       ),
       insertBuild: p(
-        `INSERT INTO index_builds (model_version, status, params, started_at) VALUES (?, 'queued', ?, ?)`,
+        `INSERT INTO index_builds (model_version, status, params, model_dir, started_at)
+         VALUES (?, 'queued', ?, ?, ?)`,
       ),
       getBuild: p('SELECT * FROM index_builds WHERE id = ?'),
       listBuilds: p('SELECT * FROM index_builds ORDER BY id DESC LIMIT ?'),
@@ -247,6 +251,11 @@ export class SqliteCatalogStore implements CatalogStore {
       activeBuildsOf: p(
         `SELECT * FROM index_builds WHERE status = 'active' AND model_version = ? ORDER BY id DESC`,
       ),
+      insertChange: p('INSERT INTO changes (kind, label, build_id, at) VALUES (?, ?, ?, ?)'),
+      changesAfter: p(
+        'SELECT seq, kind, label, build_id AS buildId FROM changes WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+      latestChange: p('SELECT COALESCE(MAX(seq), 0) AS seq FROM changes'),
       insertJob: p(`INSERT INTO jobs (type, status, model, started_at) VALUES (?, 'queued', ?, ?)`),
       unfinishedJob: p(`SELECT * FROM jobs WHERE type = ? AND status NOT IN ('active', 'failed')`),
       getJob: p('SELECT * FROM jobs WHERE id = ?'),
@@ -372,6 +381,7 @@ export class SqliteCatalogStore implements CatalogStore {
             continue;
           }
           this.s.updateItem.run({ ...row, label: existing.label, now: ts, image: undefined });
+          this.change('item', existing.label);
           if (imageChanged) {
             this.s.updateImage.run(row.image, existing.label);
             // Old embeddings describe the old picture: drop them so catalog:embed recomputes.
@@ -408,6 +418,7 @@ export class SqliteCatalogStore implements CatalogStore {
         const r = this.s.itemById.get(id) as ItemRow | undefined;
         if (!r) return null;
         this.s.deleteItem.run(r.label);
+        this.change('delete', r.label);
         const deleted = toItem(r);
         hooks.onCommitting?.(deleted);
         return deleted;
@@ -427,6 +438,7 @@ export class SqliteCatalogStore implements CatalogStore {
           image: new Uint8Array(0),
         });
         this.s.updateItem.run({ ...row, label: r.label, now: now(), image: undefined });
+        this.change('item', r.label);
         const updated = toItem(this.s.itemByLabel.get(r.label) as ItemRow);
         hooks.onCommitting?.(updated);
         return updated;
@@ -437,8 +449,10 @@ export class SqliteCatalogStore implements CatalogStore {
   putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]): void {
     const ts = now();
     this.db.transaction(() => {
-      for (const r of rows)
+      for (const r of rows) {
         this.s.putEmbedding.run(modelVersion, r.label, r.vector.length, vectorToBlob(r.vector), ts);
+        this.change('item', r.label);
+      }
     })();
   }
 
@@ -484,8 +498,8 @@ export class SqliteCatalogStore implements CatalogStore {
     return this.s.embeddingVersions.all() as { modelVersion: string; count: number }[];
   }
 
-  recordBuild(modelVersion: string, params?: string): IndexBuild {
-    const info = this.s.insertBuild.run(modelVersion, params ?? null, now());
+  recordBuild(modelVersion: string, params?: string, modelDir?: string): IndexBuild {
+    const info = this.s.insertBuild.run(modelVersion, params ?? null, modelDir ?? null, now());
     return this.getBuild(Number(info.lastInsertRowid))!;
   }
 
@@ -506,10 +520,13 @@ export class SqliteCatalogStore implements CatalogStore {
     if (update.finished || update.status === 'active' || update.status === 'failed')
       set('finished_at', now());
     if (sets.length > 0) {
-      const info = this.db
-        .prepare(`UPDATE index_builds SET ${sets.join(', ')} WHERE id = ?`)
-        .run(...values, id);
-      if (info.changes === 0) throw new NotFoundError(`index build ${id} not found`, 'BUILD_NOT_FOUND');
+      this.db.transaction(() => {
+        const info = this.db
+          .prepare(`UPDATE index_builds SET ${sets.join(', ')} WHERE id = ?`)
+          .run(...values, id);
+        if (info.changes === 0) throw new NotFoundError(`index build ${id} not found`, 'BUILD_NOT_FOUND');
+        if (update.status === 'active') this.change('build', null, id);
+      })();
     }
     const b = this.getBuild(id);
     if (!b) throw new NotFoundError(`index build ${id} not found`, 'BUILD_NOT_FOUND');
@@ -538,6 +555,14 @@ export class SqliteCatalogStore implements CatalogStore {
 
   failUnfinishedBuilds(reason = 'interrupted: process stopped before the build finished'): number {
     return this.s.failUnfinished.run(reason, now()).changes;
+  }
+
+  changesAfter(seq: number, limit: number): Change[] {
+    return this.s.changesAfter.all(seq, limit) as Change[];
+  }
+
+  latestChangeSeq(): number {
+    return (this.s.latestChange.get() as { seq: number }).seq;
   }
 
   createJob(type: JobRecord['type'], model: string): JobRecord {
@@ -601,10 +626,16 @@ export class SqliteCatalogStore implements CatalogStore {
     return stmt;
   }
 
+  /** Appends to the change feed; called inside the write's transaction. */
+  private change(kind: Change['kind'], label: number | null, buildId: number | null = null): void {
+    this.s.insertChange.run(kind, label, buildId, now());
+  }
+
   private insert(row: ReturnType<typeof normalize>, ts: string): number {
     const info = this.s.insertItem.run({ ...row, now: ts, image: undefined });
     const label = Number(info.lastInsertRowid);
     this.s.insertImage.run(label, row.image);
+    this.change('item', label);
     return label;
   }
 }

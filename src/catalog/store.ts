@@ -115,6 +115,8 @@ export interface IndexBuild {
   checksum: string | null;
   /** HNSW parameters as JSON text, e.g. `{"M":16,"efConstruction":200,"efSearch":50}`. */
   params: string | null;
+  /** The model directory the build's embeddings came from, when recorded. */
+  modelDir: string | null;
   startedAt: string;
   finishedAt: string | null;
   error: string | null;
@@ -144,6 +146,18 @@ export interface WriteHooks {
 export interface AddItemOptions extends WriteHooks {
   /** Stored with the item in the same transaction. */
   embedding?: { modelVersion: string; vector: Float32Array };
+}
+
+/**
+ * One entry of the change feed. `item`: the item or one of its embeddings was
+ * written (re-read it); `delete`: the item is gone; `build`: an index build
+ * became active.
+ */
+export interface Change {
+  seq: number;
+  kind: 'item' | 'delete' | 'build';
+  label: number | null;
+  buildId: number | null;
 }
 
 /** A background job (an index rebuild) as stored: it outlives the process that ran it. */
@@ -214,7 +228,7 @@ export interface CatalogStore {
   embeddingVersions(): { modelVersion: string; count: number }[];
 
   /** Records a new build in status `queued`. */
-  recordBuild(modelVersion: string, params?: string): IndexBuild;
+  recordBuild(modelVersion: string, params?: string, modelDir?: string): IndexBuild;
   updateBuild(id: number, update: BuildUpdate): IndexBuild;
   getBuild(id: number): IndexBuild | null;
   /** Newest first. */
@@ -225,6 +239,11 @@ export interface CatalogStore {
   completeBuilds(modelVersion?: string): IndexBuild[];
   /** Marks builds left in a non-terminal state (by a killed process) as failed; returns how many. */
   failUnfinishedBuilds(reason?: string): number;
+
+  /** Changes after `seq`, oldest first, at most `limit` (every write appends one in its transaction). */
+  changesAfter(seq: number, limit: number): Change[];
+  /** The newest change's number, 0 when there is none. */
+  latestChangeSeq(): number;
 
   /** Records a queued job; throws `ConflictError` REBUILD_RUNNING while a job of its type is unfinished. */
   createJob(type: JobRecord['type'], model: string): JobRecord;

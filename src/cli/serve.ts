@@ -1,27 +1,32 @@
 /**
- * `npm start`: validates the environment, listens at once (so /healthz and
- * /readyz answer during a long first start), then prepares the model and
- * index (import + embed + build on the first start, a load afterwards) and
- * becomes ready. SIGTERM/SIGINT close gracefully: stop accepting, let
- * in-flight requests finish, then close model, index and database.
+ * `npm start`: validates the environment, then runs one serving process, or
+ * with WORKERS > 1 a cluster primary and that many serving processes sharing
+ * the port (src/cli/cluster.ts). A serving process listens at once (so
+ * /healthz and /readyz answer during a long first start), then prepares the
+ * model and index (import + embed + build on the first start, a load
+ * afterwards), becomes ready and follows the catalog's change feed.
+ * SIGTERM/SIGINT close gracefully: stop accepting, let in-flight requests
+ * finish, then close model, index and database.
  */
-import { ConfigError, loadConfig, redactConfig } from '../config/env.ts';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { type Config, ConfigError, loadConfig, redactConfig } from '../config/env.ts';
 import { buildApp } from '../server/app.ts';
 import { prepareServing } from '../serving/startup.ts';
+import { type ClusterMessage, runPrimary } from './cluster.ts';
 
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
-  }
+async function serve(config: Config): Promise<void> {
   const started = performance.now();
-  const app = await buildApp(config);
+  const inCluster = cluster.isWorker;
+  const tell = (message: ClusterMessage) => {
+    if (inCluster && process.connected) process.send!(message);
+  };
+  const app = await buildApp(
+    config,
+    inCluster ? { notifyWrite: () => tell({ type: 'catalog-changed' }) } : {},
+  );
   const log = app.log;
-  log.info({ config: redactConfig(config) }, 'starting');
+  log.info({ config: redactConfig(config), worker: cluster.worker?.id }, 'starting');
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -47,6 +52,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (inCluster) {
+    process.on('message', (message: ClusterMessage) => {
+      if (message.type === 'catalog-changed') void app.feed.wake();
+    });
+    // The primary is gone (killed): nobody restarts or balances this process any more.
+    process.on('disconnect', () => void shutdown('primary gone'));
+  }
 
   await app.listen({ port: config.PORT, host: config.HOST });
   try {
@@ -61,8 +73,10 @@ async function main(): Promise<void> {
     });
     if (closing) return;
     app.serving.activate(input);
+    app.feed.start(input.changeSeq ?? 0);
     log.info(
       {
+        worker: cluster.worker?.id,
         embedInWorker: config.EMBED_IN_WORKER,
         engine: input.embedder.engine,
         model: input.embedder.modelVersion,
@@ -73,12 +87,27 @@ async function main(): Promise<void> {
       },
       'ready',
     );
+    tell({ type: 'ready' });
   } catch (err) {
     if (closing) return;
     log.fatal({ err }, `start-up failed: ${(err as Error).message}`);
     await app.close();
     process.exit(1);
   }
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  const workers = config.WORKERS === 0 ? availableParallelism() : config.WORKERS;
+  if (workers > 1 && cluster.isPrimary) runPrimary(config, workers);
+  else await serve(config);
 }
 
 main().catch((err) => {

@@ -40,6 +40,8 @@ export interface BuildIndexOptions {
   params?: Partial<HnswParams>;
   /** Continue a build already recorded (by `rebuildIndex`); otherwise a new one is recorded. */
   buildId?: number;
+  /** The model directory the embeddings came from, recorded with a new build. */
+  modelDir?: string;
   onProgress?: (p: BuildProgress) => void;
   /**
    * Longest stretch of synchronous work (ms) between yields to the event loop:
@@ -84,7 +86,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
   const sliceMs = options.sliceMs ?? 20;
   const build = options.buildId
     ? store.updateBuild(options.buildId, { params: JSON.stringify(params) })
-    : store.recordBuild(modelVersion, JSON.stringify(params));
+    : store.recordBuild(modelVersion, JSON.stringify(params), options.modelDir);
   const dir = indexDir(dataDir);
   const file = indexFileName(build.id);
   const finalPath = join(dir, file);

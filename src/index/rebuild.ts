@@ -18,6 +18,8 @@ export interface RebuildOptions {
   embedder: Embedder;
   /** A model directory to switch to: the catalog is re-embedded with it first. */
   modelDir?: string;
+  /** Where `embedder` was loaded from, recorded with the build when `modelDir` is not given. */
+  embedderDir?: string;
   params?: Partial<HnswParams>;
   /** How to load `modelDir` (the serving layer's engine choice); required with `modelDir`. */
   loadEmbedder?: (modelDir: string) => Promise<Embedder>;
@@ -55,7 +57,7 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
   if (modelDir && !loadEmbedder) throw new Error('rebuildIndex: modelDir given without loadEmbedder');
   const target = modelDir && loadEmbedder ? await loadEmbedder(modelDir) : options.embedder;
   const modelVersion = target.modelVersion;
-  const build = store.recordBuild(modelVersion);
+  const build = store.recordBuild(modelVersion, undefined, modelDir ?? options.embedderDir);
   options.onStart?.({ modelVersion, buildId: build.id });
   log.info({ buildId: build.id, modelVersion, modelDir: options.modelDir }, 'rebuild started');
   try {

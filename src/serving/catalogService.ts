@@ -54,6 +54,7 @@ export class CatalogService {
   readonly #items: ResidentCatalog;
   readonly #limits: ImageLimits;
   readonly #log: LogSink;
+  readonly #writeListeners: (() => void)[] = [];
 
   constructor(deps: CatalogServiceDeps) {
     this.#store = deps.store;
@@ -61,6 +62,15 @@ export class CatalogService {
     this.#items = deps.items;
     this.#limits = deps.imageLimits;
     this.#log = deps.log;
+  }
+
+  /** Calls `listener` after every committed write (e.g. to wake the other processes' change feeds). */
+  onWrite(listener: () => void): void {
+    this.#writeListeners.push(listener);
+  }
+
+  #written(): void {
+    for (const listener of this.#writeListeners) listener();
   }
 
   /** The item, or 404 ITEM_NOT_FOUND. */
@@ -156,6 +166,7 @@ export class CatalogService {
       },
     );
     this.#items.put(item);
+    this.#written();
     this.#log.info({ item: item.id, label: item.label }, 'item added');
     return item;
   }
@@ -171,6 +182,7 @@ export class CatalogService {
     });
     if (!deleted) throw itemNotFound(id);
     this.#items.remove(deleted.label);
+    this.#written();
     this.#log.info({ item: deleted.id, label: deleted.label }, 'item deleted');
     return deleted;
   }
@@ -193,6 +205,7 @@ export class CatalogService {
     });
     if (!updated) throw itemNotFound(id);
     this.#items.put(updated);
+    this.#written();
     this.#log.info({ item: updated.id, label: updated.label }, 'item updated');
     return updated;
   }

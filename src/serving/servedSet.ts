@@ -21,6 +21,11 @@ export interface ServingInput {
   vectors: VectorTable;
   /** The index build this index came from, when it was recorded in the catalog. */
   buildId: number | null;
+  /**
+   * The catalog's change number read before this state was loaded: the
+   * change feed applies what came after (only for the state a start loads).
+   */
+  changeSeq?: number;
 }
 
 export interface ServingSet extends ServingInput {

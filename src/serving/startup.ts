@@ -7,11 +7,13 @@
 import { availableParallelism } from 'node:os';
 import { embedCatalog } from '../catalog/embedCatalog.ts';
 import { importFashionMnist, type SplitChoice } from '../catalog/importFashionMnist.ts';
-import type { CatalogStore } from '../catalog/store.ts';
+import type { CatalogStore, IndexBuild } from '../catalog/store.ts';
 import type { Config } from '../config/env.ts';
-import { buildIndex } from '../index/buildIndex.ts';
-import { loadNewestGoodIndex } from '../index/loadIndex.ts';
+import { DataFileError } from '../errors.ts';
+import { buildIndex, readIndexFile, readManifest } from '../index/buildIndex.ts';
+import { loadNewestGoodIndex, reconcileIndex } from '../index/loadIndex.ts';
 import { rebuildIndex } from '../index/rebuild.ts';
+import { VectorTable } from '../index/vectorTable.ts';
 import type { LogSink } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
 import { engineOptions, loadEngine } from '../model/engine.ts';
@@ -77,16 +79,6 @@ function progressReporter(options: StartupOptions, what: string) {
 export async function importInitialCatalog(options: StartupOptions): Promise<void> {
   const { config, store, log } = options;
   if (config.CATALOG === 'none' || store.countItems() > 0) return;
-  await importFirstCatalog(options, config, store, log);
-  options.items.reload(store);
-}
-
-async function importFirstCatalog(
-  options: StartupOptions,
-  config: Config,
-  store: CatalogStore,
-  log: LogSink,
-): Promise<void> {
   const splits: SplitChoice[] = config.CATALOG === 'fashion-mnist' ? ['all', 'test'] : ['test'];
   for (const split of splits) {
     try {
@@ -136,6 +128,9 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
   log.info({ model: embedder.modelVersion, engine: embedder.engine, dir: config.MODEL_DIR }, 'model loaded');
   try {
     await importInitialCatalog(options);
+    // Everything below reads the catalog after this change: later ones are the change feed's.
+    const changeSeq = store.latestChangeSeq();
+    options.items.reload(store);
     await embedMissing(options, config.MODEL_DIR, embedder.modelVersion);
     options.onPhase?.('loading index');
     const loaded = loadNewestGoodIndex(config.DATA_DIR, store, embedder.modelVersion);
@@ -157,10 +152,50 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
       store,
       dataDir: config.DATA_DIR,
       modelVersion: embedder.modelVersion,
+      modelDir,
       params: hnswParams(config),
       onProgress: (p) => reporters[p.phase](p.done, p.total),
     });
-    return { embedder, modelDir, index: built.index, vectors: built.vectors, buildId: built.build.id };
+    return {
+      embedder,
+      modelDir,
+      index: built.index,
+      vectors: built.vectors,
+      buildId: built.build.id,
+      changeSeq,
+    };
+  } catch (err) {
+    embedder.dispose();
+    throw err;
+  }
+}
+
+/**
+ * A build another process made and activated (seen on the change feed): its
+ * model, loaded here, and its index file from the shared DATA_DIR, brought in
+ * line with the catalog.
+ */
+export async function loadBuild(
+  config: Config,
+  store: CatalogStore,
+  build: IndexBuild,
+  log: LogSink,
+): Promise<ServingInput> {
+  const modelDir = build.modelDir ?? config.MODEL_DIR;
+  const embedder = await queryEmbedderLoader(config, log)(modelDir);
+  try {
+    if (embedder.modelVersion !== build.modelVersion) {
+      throw new DataFileError(
+        `build ${build.id} is for model ${build.modelVersion}, ${modelDir} holds ${embedder.modelVersion}`,
+        'MODEL_MISMATCH',
+      );
+    }
+    const manifest = readManifest(config.DATA_DIR, build.id);
+    const categories = store.labelCategories();
+    const index = readIndexFile(config.DATA_DIR, manifest, categories);
+    const vectors = new VectorTable(manifest.dim, store.countEmbeddings(build.modelVersion));
+    reconcileIndex(index, store, build.modelVersion, categories, vectors);
+    return { embedder, modelDir, index, vectors, buildId: build.id };
   } catch (err) {
     embedder.dispose();
     throw err;
@@ -175,6 +210,7 @@ export function catalogRebuild(store: CatalogStore, config: Config, log: LogSink
       dataDir: config.DATA_DIR,
       embedder: current.embedder,
       modelDir: modelDir ?? undefined,
+      embedderDir: current.modelDir,
       loadEmbedder: queryEmbedderLoader(config, log),
       params: hnswParams(config),
       onStart,

@@ -57,7 +57,9 @@ export async function startServer(
   const app = await buildApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   if (options.ready !== false) {
-    app.serving.activate(await prepareServing({ config, store: app.store, items: app.items, log: app.log }));
+    const input = await prepareServing({ config, store: app.store, items: app.items, log: app.log });
+    app.serving.activate(input);
+    app.feed.start(input.changeSeq ?? 0);
   }
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const statuses: TestServer['statuses'] = [];

@@ -31,6 +31,7 @@ export function serve(prepared: Prepared, env: Record<string, string>): Child {
       DATA_DIR: prepared.dataDir,
       MODEL_DIR: prepared.modelDir,
       CATALOG: 'none',
+      WORKERS: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

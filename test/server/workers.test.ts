@@ -1,0 +1,135 @@
+/**
+ * WORKERS=2: two serving processes behind one port (node:cluster), each with
+ * its own index, kept in step by the change feed. A write acknowledged by one
+ * is visible on both within a second; a killed process is replaced and
+ * catches up; a write by another process sharing the catalog (no signal at
+ * all) is picked up by polling; SIGTERM drains both.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCatalog } from '../../src/catalog/sqliteStore.ts';
+import { catalogPath } from '../../src/server/plugins/catalog.ts';
+import { type Prepared, prepareData, removeData } from './harness.ts';
+import { freePort, serve, waitReady } from './processes.ts';
+
+const TOKEN = 'workers-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+let prepared: Prepared;
+
+beforeAll(async () => {
+  prepared = await prepareData(300);
+});
+
+afterAll(() => {
+  if (prepared) removeData(prepared);
+});
+
+/** Fresh connections (no keep-alive) so the primary spreads them over the processes. */
+async function spread(base: string, path: string, n = 24): Promise<{ status: number; pid: string }[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      try {
+        const res = await fetch(`${base}${path}`, {
+          headers: { connection: 'close' },
+          signal: AbortSignal.timeout(5000),
+        });
+        await res.arrayBuffer();
+        return { status: res.status, pid: res.headers.get('x-served-by') ?? '' };
+      } catch {
+        return { status: 0, pid: '' };
+      }
+    }),
+  );
+}
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - started;
+}
+
+describe('WORKERS=2', () => {
+  it('keeps every process in step with writes made through any of them, or by another process', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const server = serve(prepared, {
+      PORT: String(port),
+      WORKERS: '2',
+      ADMIN_TOKEN: TOKEN,
+      LOG_LEVEL: 'warn',
+    });
+    await waitReady(base, server);
+    // Both processes answer (the second starts once the first is ready).
+    await until(async () => {
+      const answers = await spread(base, '/readyz');
+      return answers.every((a) => a.status === 200) && new Set(answers.map((a) => a.pid)).size === 2;
+    }, 60_000);
+
+    const png = Buffer.from(await (await fetch(`${base}/items/fmnist-test-00005/image`)).arrayBuffer());
+    const form = new FormData();
+    form.append('id', 'added-on-one');
+    form.append('title', 'added on one process');
+    form.append('category', 'Bag');
+    form.append('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'x.png');
+    const added = await fetch(`${base}/items`, { method: 'POST', headers: auth, body: form });
+    expect(added.status).toBe(201);
+    const visibleAfter = await until(async () => {
+      const answers = await spread(base, '/items/added-on-one/recommendations?k=1');
+      return answers.every((a) => a.status === 200) && new Set(answers.map((a) => a.pid)).size === 2;
+    }, 1000);
+    expect(visibleAfter).toBeLessThan(1000);
+
+    expect((await fetch(`${base}/items/added-on-one`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    await until(async () => (await spread(base, '/items/added-on-one')).every((a) => a.status === 404), 1000);
+
+    // A write by a process outside the cluster (no wake-up signal): found by polling.
+    const store = openCatalog(catalogPath(prepared.dataDir));
+    store.updateItem('fmnist-test-00009', { attributes: { brand: 'Outside' } });
+    store.close();
+    await until(async () => {
+      const bodies = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const res = await fetch(`${base}/items/fmnist-test-00009`, {
+            headers: { connection: 'close' },
+            signal: AbortSignal.timeout(5000),
+          });
+          return ((await res.json()) as { attributes: { brand?: string } }).attributes.brand;
+        }),
+      );
+      return bodies.every((b) => b === 'Outside');
+    }, 2000);
+
+    // A killed serving process is replaced; the new one catches up with what it missed.
+    const pids = [...new Set((await spread(base, '/readyz')).map((r) => r.pid))];
+    process.kill(Number(pids[0]), 'SIGKILL');
+    const form2 = new FormData();
+    form2.append('id', 'added-while-one-was-down');
+    form2.append('title', 'x');
+    form2.append('category', 'Bag');
+    form2.append('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'x.png');
+    // Retried: the connection may have been handed to the process just killed.
+    await until(async () => {
+      try {
+        const during = await fetch(`${base}/items`, {
+          method: 'POST',
+          headers: auth,
+          body: form2,
+          signal: AbortSignal.timeout(5000),
+        });
+        return during.status === 201 || during.status === 409;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+    await until(async () => {
+      const answers = await spread(base, '/items/added-while-one-was-down/recommendations?k=1');
+      const served = new Set(answers.filter((a) => a.status === 200).map((a) => a.pid));
+      return served.size === 2 && !served.has(pids[0]);
+    }, 60_000);
+
+    server.proc.kill('SIGTERM');
+    expect(await server.exit).toBe(0);
+  });
+});
