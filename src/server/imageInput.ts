@@ -7,14 +7,8 @@
  * before anything is decoded.
  */
 import type { FastifyRequest } from 'fastify';
-import {
-  detectFormat,
-  type ImageFormat,
-  type ImageLimits,
-  preprocessImage,
-  preprocessSmallGrayPng,
-} from '../data/preprocess.ts';
-import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { detectFormat, type ImageFormat } from '../data/preprocess.ts';
+import { AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 
 export const RAW_IMAGE_TYPES: Record<string, ImageFormat> = {
   'image/png': 'png',
@@ -156,18 +150,4 @@ export async function readImageUpload(request: FastifyRequest, limits: UploadLim
     'send the image as multipart/form-data field `image` or as a raw image/png, image/jpeg or image/webp body',
     'UNSUPPORTED_MEDIA_TYPE',
   );
-}
-
-/**
- * The shared preprocessing of an uploaded image (784 floats in [0,1]), taking
- * the exact JS fast path for small grayscale PNGs (see fastPng.ts).
- */
-export async function preprocessUpload(bytes: Uint8Array, limits: ImageLimits): Promise<Float32Array> {
-  if (bytes.length > limits.maxBytes) {
-    throw new PayloadTooLargeError(
-      `image is ${bytes.length} bytes, the limit is ${limits.maxBytes}`,
-      'IMAGE_TOO_LARGE',
-    );
-  }
-  return preprocessSmallGrayPng(bytes) ?? preprocessImage(bytes, limits);
 }

@@ -5,7 +5,7 @@
  * once, right before embedding, so a concurrent model swap never mixes one
  * model's query vector with another model's index.
  */
-import type { ImageLimits } from '../data/preprocess.ts';
+import { type ImageLimits, preprocessImage } from '../data/preprocess.ts';
 import { NotFoundError } from '../errors.ts';
 import type { SearchHit } from '../index/vectorIndex.ts';
 import { attributeOf } from '../search/attributes.ts';
@@ -23,8 +23,6 @@ import {
   nextCandidateCount,
   type ResultControls,
 } from '../search/resultControls.ts';
-// FIXME(move to src/data once the decoder work lands): preprocessing is not HTTP code.
-import { preprocessUpload } from '../server/imageInput.ts';
 import type { CatalogService } from './catalogService.ts';
 import { available, type FilterPlan, FilterPlanner, searchCandidates } from './filteredSearch.ts';
 import type { ItemSummary, ResidentCatalog } from './residentCatalog.ts';
@@ -101,7 +99,7 @@ export class SearchService {
     const pixels: Float32Array[] = [];
     for (const image of images) {
       const t0 = performance.now();
-      pixels.push(await preprocessUpload(image, this.#deps.imageLimits));
+      pixels.push(await preprocessImage(image, this.#deps.imageLimits));
       this.#deps.timings?.preprocess?.((performance.now() - t0) / 1000);
     }
     const set = this.#deps.serving.require();
