@@ -217,3 +217,10 @@ export function withFragment(value: unknown, path: (string | number)[], fragment
   node[path[path.length - 1]] = marker;
   return JSON.stringify(copy).replace(`"${marker}"`, fragment);
 }
+
+/** encodeURIComponent, with lone surrogates (which it refuses) sent as U+FFFD, as a browser would. */
+export function encode(value: string): string {
+  return encodeURIComponent(
+    value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
+  );
+}

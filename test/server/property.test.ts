@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BAD_INTEGERS,
   BAD_NUMBERS,
+  encode,
   jsonValue,
   type ParamSchema,
   pick,
@@ -124,13 +125,6 @@ interface Case {
   init: RequestInit;
 }
 
-/** encodeURIComponent, with lone surrogates (which it refuses) sent as U+FFFD as a browser would. */
-function encodePathValue(value: string): string {
-  return encodeURIComponent(
-    value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
-  );
-}
-
 function buildUrl(op: Operation, override?: { param: Parameter; values: string[] }): string {
   let path = op.path;
   const query = new URLSearchParams();
@@ -138,7 +132,7 @@ function buildUrl(op: Operation, override?: { param: Parameter; values: string[]
     const overridden = override?.param === param;
     if (param.in === 'path') {
       const value = overridden ? override.values[0] : validPathValue(op, param.name);
-      path = path.replace(`{${param.name}}`, encodePathValue(value));
+      path = path.replace(`{${param.name}}`, encode(value));
     } else if (overridden) {
       for (const v of override.values) query.append(param.name, v);
     } else if (param.required) {

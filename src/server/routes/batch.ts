@@ -13,7 +13,7 @@ import {
   SimilarBatchBodyDoc,
   SimilarBatchJson,
 } from '../schemas.ts';
-import { searchRequest } from '../searchRequest.ts';
+import { checkCost, searchRequest } from '../searchRequest.ts';
 import { checkSchema } from '../validate.ts';
 
 function presentBatch(results: SearchResult[], model: string, startedAt: number) {
@@ -52,6 +52,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'send the images as multipart/form-data `image` files or as JSON {"images": [base64, ...]}',
         );
       }
+      checkCost([request.query], images.length);
       const results = await app.imageWork.run(images.length, () =>
         app.similar.similarToImages(images, search),
       );
@@ -73,6 +74,7 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const startedAt = performance.now();
       const set = app.serving.require();
+      checkCost(request.body.queries);
       const results = await Promise.all(
         request.body.queries.map((q) =>
           app.similar.recommend(q.positive, q.negative ?? [], {
