@@ -900,7 +900,8 @@ describe(`hostile requests (seed ${SEED})`, () => {
       if (res.status >= 500) problem = '5xx';
       else if (res.status < 400 && !c.mayPass) problem = 'accepted';
       else if (res.status >= 400 && code === null) problem = 'no envelope';
-      else if (c.kind === 'expensive query' && code !== 'QUERY_TOO_EXPENSIVE') problem = 'not QUERY_TOO_EXPENSIVE';
+      else if (c.kind === 'expensive query' && code !== 'QUERY_TOO_EXPENSIVE')
+        problem = 'not QUERY_TOO_EXPENSIVE';
       outcomes.push({ kind: c.kind, name: c.name, status: res.status, code, problem });
     }
     const port = Number(new URL(server.base).port);
