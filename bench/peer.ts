@@ -10,12 +10,13 @@
  * python3-uvicorn, python3-multipart, python3-pil (see the peer's README) and
  * the full Fashion-MNIST (`dataset-fashion-mnist`).
  * Env: BENCH_DATA_DIR (reuse a data directory: skips the first-start figure
- * unless it is empty), DURATION (wrk seconds per run, default 15s), CONCS
+ * unless it is empty), BENCH_WORKERS (this service's WORKERS, default 1: the
+ * peer's single worker is the like-for-like comparison), DURATION (wrk seconds per run, default 15s), CONCS
  * ("1 16"). Prints one JSON document on stdout; progress on stderr.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,7 +69,15 @@ async function startProject(dataDir: string): Promise<{ child: ChildProcess; sec
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
     cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(PROJECT_PORT), LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(PROJECT_PORT),
+      LOG_LEVEL: 'warn',
+      WORKERS: process.env.BENCH_WORKERS ?? '1',
+      // One load generator is one client: the per-client limit would measure 429s.
+      RATE_LIMIT_PER_MINUTE: '0',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitReady(`http://127.0.0.1:${PROJECT_PORT}/readyz`, child, 10 * 60_000);
@@ -111,7 +120,13 @@ async function main(): Promise<void> {
   const dataDir = process.env.BENCH_DATA_DIR ?? join(scratch, 'data');
   mkdirSync(dataDir, { recursive: true });
   const fresh = readdirSync(dataDir).length === 0;
-  const report: Record<string, unknown> = { bench: 'serving-vs-peer', hnsw: HNSW, net: 'H' };
+  const report: Record<string, unknown> = {
+    bench: 'serving-vs-peer',
+    hnsw: HNSW,
+    net: 'H',
+    workers: Number(process.env.BENCH_WORKERS ?? 1),
+    loadavg_at_start: loadavg(),
+  };
   let project: ChildProcess | null = null;
   let peer: ChildProcess | null = null;
   try {

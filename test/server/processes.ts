@@ -24,7 +24,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function serve(prepared: Prepared, env: Record<string, string>): Child {
+/** `detached` puts the server in its own process group, so a test can kill it with all its children. */
+export function serve(prepared: Prepared, env: Record<string, string>, detached = false): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
     env: {
       ...process.env,
@@ -35,6 +36,7 @@ export function serve(prepared: Prepared, env: Record<string, string>): Child {
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];

@@ -14,12 +14,15 @@ import { freePort, serve, waitReady } from './processes.ts';
 const TOKEN = 'workers-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 let prepared: Prepared;
+let cluster: ReturnType<typeof serve> | undefined;
 
 beforeAll(async () => {
   prepared = await prepareData(300);
 });
 
 afterAll(() => {
+  // A failed test must not leave the cluster running: the primary and its processes.
+  if (cluster?.proc.exitCode === null) process.kill(-cluster.proc.pid!, 'SIGKILL');
   if (prepared) removeData(prepared);
 });
 
