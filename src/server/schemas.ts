@@ -204,11 +204,14 @@ export const ImageBodyDoc = {
   },
 };
 
+/** Longest `attributes` form field of POST /items (JSON text). */
+export const MAX_ATTRIBUTES_FIELD = 16384;
+
 export const NewItemFields = Type.Object({
   id: Type.Optional(ItemId),
   title: Type.String({ minLength: 1, maxLength: 500 }),
   category: Type.String({ minLength: 1, maxLength: 100 }),
-  attributes: Type.Optional(Type.String({ maxLength: 16384 })),
+  attributes: Type.Optional(Type.String({ maxLength: MAX_ATTRIBUTES_FIELD })),
 });
 
 /**
@@ -248,7 +251,7 @@ export const NewItemBodyDoc = {
           category: { type: 'string', minLength: 1, maxLength: 100 },
           attributes: {
             type: 'string',
-            maxLength: 16384,
+            maxLength: MAX_ATTRIBUTES_FIELD,
             description: 'Attributes as a JSON object, e.g. `{"brand":"Acme","price":49.9}`.',
           },
         },

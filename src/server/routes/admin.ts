@@ -18,6 +18,7 @@ import {
   Job,
   JobConflict,
   JobParams,
+  MAX_ATTRIBUTES_FIELD,
   NewItemBodyDoc,
   NewItemFields,
   RebuildBody,
@@ -53,7 +54,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!request.isMultipart()) {
         throw new UnsupportedMediaTypeError('send the item as multipart/form-data with an `image` file');
       }
-      const { bytes, fields } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
+      const { bytes, fields } = await readImageUpload(request, {
+        maxBytes: app.config.BODY_LIMIT_BYTES,
+        maxFieldBytes: MAX_ATTRIBUTES_FIELD,
+      });
       const { attributes, ...meta } = validateFields(fields);
       const item = await app.catalog.add({
         ...meta,
