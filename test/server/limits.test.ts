@@ -74,6 +74,32 @@ describe('rate limits', () => {
     expect((await server.request('/similar/batch', batch)).status).toBe(200);
   });
 
+  it('TRUST_PROXY: behind a proxy each X-Forwarded-For client has its own limit; without it, the socket address counts', async () => {
+    const proxied = await startServer(prepared, { RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: '1' });
+    try {
+      const from = (client: string) =>
+        proxied.request('/similar', {
+          method: 'POST',
+          headers: { 'content-type': 'image/png', 'x-forwarded-for': client },
+          body: png,
+        });
+      for (const client of ['203.0.113.1', '203.0.113.2']) {
+        expect((await from(client)).status).toBe(200);
+        expect((await from(client)).status).toBe(200);
+        await expectEnvelope(await from(client), 429, 'RATE_LIMITED');
+      }
+    } finally {
+      await proxied.close();
+    }
+    // The server of this block does not trust proxies: a forged header does not buy a new limit.
+    const forged = await server.request('/similar', {
+      method: 'POST',
+      headers: { 'content-type': 'image/png', 'x-forwarded-for': '198.51.100.7' },
+      body: png,
+    });
+    await expectEnvelope(forged, 429, 'RATE_LIMITED');
+  });
+
   it('the cheap routes are not limited', async () => {
     for (let i = 0; i < 10; i++) {
       const res = await server.request(`/items/${ITEM}/recommendations?k=2`);
@@ -152,6 +178,20 @@ describe('bounded image work', () => {
       expect((await server.request(...rawPng(png))).status).toBe(200);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('503 while loading', () => {
+  it('the query routes answer 503 NOT_READY with Retry-After until the model and index are loaded', async () => {
+    const loading = await startServer(prepared, {}, { ready: false });
+    try {
+      const res = await loading.request(...rawPng(png));
+      expect(res.headers.get('retry-after')).toBe('5');
+      await expectEnvelope(res, 503, 'NOT_READY');
+      expect((await loading.request('/readyz')).status).toBe(503);
+    } finally {
+      await loading.close();
     }
   });
 });
