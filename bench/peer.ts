@@ -101,7 +101,7 @@ function runLoad(base: string, label: string, pid: number, out: string): LoadRun
   note(`wrk load on ${label} (${base})`);
   execFileSync('bash', [join(PEER_DIR, 'load.sh'), base, label], {
     env: { ...process.env, SERVER_PID: String(pid), OUT: out },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   return readFileSync(join(out, `load_${label}.jsonl`), 'utf8')
     .trim()
