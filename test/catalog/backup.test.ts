@@ -71,7 +71,7 @@ describe('backup and restore', () => {
       expect.arrayContaining(['catalog.sqlite', `index/index-${manifest.build!.id}.bin`]),
     );
     expect(manifest.items).toBeGreaterThanOrEqual(500);
-    expect((manifest.model?.metadata as { name: string }).name).toBe('fixture');
+    expect(manifest.model).toMatchObject({ metadata: { name: 'fixture' } });
 
     const restoredDir = join(scratch, 'restored');
     await restoreBackup(file, restoredDir, log);
