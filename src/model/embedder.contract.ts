@@ -1,7 +1,11 @@
 /**
- * The seam between serving/evaluation and tfjs: the only interface the
- * catalog, index and server use to turn preprocessed images into vectors.
+ * The seam between serving/evaluation and the inference engines (ONNX
+ * Runtime, tfjs): the only interface the catalog, index and server use to
+ * turn preprocessed images into vectors.
  */
+import { IMAGE_PIXELS } from '../data/classes.ts';
+import { ValidationError } from '../errors.ts';
+
 export interface Embedder {
   /** Stable identifier of the weights, e.g. `default@<sha256 prefix of weights>`. */
   readonly modelVersion: string;
@@ -14,4 +18,13 @@ export interface Embedder {
    */
   embed(images: Float32Array, count: number): Promise<Float32Array>;
   dispose(): void;
+}
+
+/** Throws ValidationError unless `images` holds exactly `count` images of 784 floats. */
+export function checkImageBatch(images: Float32Array, count: number): void {
+  if (!Number.isInteger(count) || count < 0 || images.length !== count * IMAGE_PIXELS) {
+    throw new ValidationError(
+      `expected ${count} images of ${IMAGE_PIXELS} floats (${count * IMAGE_PIXELS} values), got ${images.length}`,
+    );
+  }
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
-import { DataFileError, ValidationError } from '../errors.ts';
+import { DataFileError } from '../errors.ts';
 import { ensureBackend } from './backend.ts';
-import type { Embedder } from './embedder.contract.ts';
+import { checkImageBatch, type Embedder } from './embedder.contract.ts';
 import { loadModel } from './modelIo.ts';
 import { formatModelVersion, readModelName } from './modelVersion.ts';
 import { embeddingModel } from './network.ts';
@@ -30,11 +30,7 @@ export async function loadEmbedder(modelDir: string): Promise<Embedder> {
     engine: `tfjs-${tf.getBackend()}`,
     async embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (disposed) throw new Error('embedder was disposed');
-      if (!Number.isInteger(count) || count < 0 || images.length !== count * IMAGE_PIXELS) {
-        throw new ValidationError(
-          `expected ${count} images of ${IMAGE_PIXELS} floats (${count * IMAGE_PIXELS} values), got ${images.length}`,
-        );
-      }
+      checkImageBatch(images, count);
       const out = new Float32Array(count * dim);
       for (let start = 0; start < count; start += EMBED_CHUNK) {
         const n = Math.min(EMBED_CHUNK, count - start);

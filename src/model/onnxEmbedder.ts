@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
 import { DataFileError, ValidationError } from '../errors.ts';
-import type { Embedder } from './embedder.contract.ts';
+import { checkImageBatch, type Embedder } from './embedder.contract.ts';
 import { formatModelVersion, hashWeightsFile, readModelName } from './modelVersion.ts';
 import { META_WEIGHTS_SHA256, ONNX_FILE, ONNX_INPUT, ONNX_OUTPUT } from './onnx/format.ts';
 import { readModelInfo } from './onnx/onnxProto.ts';
@@ -106,11 +106,7 @@ export async function loadOnnxEmbedder(
     engine: 'onnxruntime',
     async embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (disposed) throw new Error('embedder was disposed');
-      if (!Number.isInteger(count) || count < 0 || images.length !== count * IMAGE_PIXELS) {
-        throw new ValidationError(
-          `expected ${count} images of ${IMAGE_PIXELS} floats (${count * IMAGE_PIXELS} values), got ${images.length}`,
-        );
-      }
+      checkImageBatch(images, count);
       const out = new Float32Array(count * dim);
       for (let start = 0; start < count; start += ONNX_EMBED_CHUNK) {
         if (disposed) throw new Error('embedder was disposed');

@@ -7,13 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { validate } from '@readme/openapi-parser';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { OPENAPI_FILE } from '../../src/server/openapi.ts';
-import { makeFixtureModel, productPhoto } from './fixtures.ts';
+import { bombPng, makeFixtureModel, productPhoto } from './fixtures.ts';
 import { type Prepared, prepareData, removeData, startServer, type TestServer } from './harness.ts';
 
 const ITEMS = 2000;
@@ -81,18 +80,6 @@ function form(fields: Record<string, string>, file?: { bytes: Uint8Array; type: 
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   if (file) fd.append(file.field ?? 'image', new Blob([file.bytes], { type: file.type }), 'upload.bin');
   return fd;
-}
-
-/** A valid PNG whose header claims width x height (CRC fixed): a decompression bomb costs only its header. */
-async function bombPng(width: number, height: number): Promise<Buffer> {
-  const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
-    .png()
-    .toBuffer();
-  const out = Buffer.from(small);
-  out.writeUInt32BE(width, 16);
-  out.writeUInt32BE(height, 20);
-  out.writeUInt32BE(crc32(out.subarray(12, 29)), 29);
-  return out;
 }
 
 beforeAll(async () => {

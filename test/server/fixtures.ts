@@ -7,6 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
 import type { CatalogStore } from '../../src/catalog/store.ts';
@@ -55,4 +56,16 @@ export async function productPhoto(png: Uint8Array, size = 512): Promise<Buffer>
     .toColourspace('srgb')
     .jpeg({ quality: 90 })
     .toBuffer();
+}
+
+/** A valid PNG whose header claims width x height (CRC fixed): a decompression bomb costs only its header. */
+export async function bombPng(width: number, height: number): Promise<Buffer> {
+  const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+    .png()
+    .toBuffer();
+  const out = Buffer.from(small);
+  out.writeUInt32BE(width, 16);
+  out.writeUInt32BE(height, 20);
+  out.writeUInt32BE(crc32(out.subarray(12, 29)), 29);
+  return out;
 }
