@@ -1,10 +1,16 @@
 /**
- * `npm run bench:index [-- --model models/NAME | --random] [--queries N] [--sweep [--sweep-params 16x100,24x100]]`
+ * `npm run bench:index [-- --model models/NAME | --random] [--queries N] [--filters [--filter-queries N]]
+ *   [--sweep [--sweep-params 16x100,24x100]]`
  *
- * On the 70,000 Fashion-MNIST catalog embeddings: HNSW build time, file size
- * and memory; recall@10 against exact float64 search and single-thread
- * queries/s for efSearch in {10,20,50,100,200}; exact brute-force queries/s
- * as the baseline in the same run; and the category-filter strategies.
+ * On the 70,000 Fashion-MNIST catalog embeddings (the model's model.onnx run
+ * by ONNX Runtime; `--random`: a seeded random projection of the pixels):
+ * HNSW build time, file size and memory; recall@10 against exact float64
+ * search and single-thread queries/s for efSearch in {10,20,50,100,200};
+ * exact brute-force queries/s as the baseline in the same run; and the
+ * category-filter strategies. `--filters` adds attribute filters (the
+ * catalog's synthetic attributes) from 50 % down to 0.1 % of the items: the
+ * serving planner, HNSW with the filter callback, and the exact scan of the
+ * matches, against exact filtered search (see `benchAttributeFilters`).
  * Queries are catalog images shifted by one pixel (an off-centre photo of a
  * catalog item), so they are near, but not in, the index.
  * Prints one JSON document on stdout.
@@ -14,15 +20,24 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
+import { fashionMnistId } from '../src/catalog/importFashionMnist.ts';
+import { syntheticAttributes } from '../src/catalog/syntheticAttributes.ts';
 import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SIZE } from '../src/data/classes.ts';
 import { createRng } from '../src/data/random.ts';
 import { ExactIndex } from '../src/index/exactIndex.ts';
+import { scanNearest } from '../src/index/exactScan.ts';
 import { buildGraphsInWorkers, type GraphJob, partitionByCategory } from '../src/index/graphWorkers.ts';
 import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from '../src/index/hnswIndex.ts';
 import { writeIndexFile } from '../src/index/indexFile.ts';
 import { RandomProjectionEmbedder } from '../src/index/projectionEmbedder.ts';
 import type { SearchHit } from '../src/index/vectorIndex.ts';
+import { VectorTable } from '../src/index/vectorTable.ts';
 import type { Embedder } from '../src/model/embedder.contract.ts';
+import { loadOnnxEmbedder } from '../src/model/onnxEmbedder.ts';
+import { type Filter, parseFilter } from '../src/search/filter.ts';
+import { EXACT_SCAN_MAX_MATCHES, FilterPlanner, searchCandidates } from '../src/serving/filteredSearch.ts';
+import { ResidentCatalog } from '../src/serving/residentCatalog.ts';
+import type { ServingSet } from '../src/serving/servedSet.ts';
 
 const K = 10;
 const EF_VALUES = [10, 20, 50, 100, 200];
@@ -35,6 +50,8 @@ const { values: args } = parseArgs({
     random: { type: 'boolean', default: false },
     queries: { type: 'string', default: '1000' },
     sweep: { type: 'boolean', default: false },
+    filters: { type: 'boolean', default: false },
+    'filter-queries': { type: 'string', default: '1000' },
     'sweep-params': { type: 'string', default: '12x100,16x100,16x200,24x200' },
   },
 });
@@ -45,11 +62,15 @@ function progress(msg: string): void {
 }
 
 async function pickEmbedder(): Promise<{ embedder: Embedder; source: string; note?: string }> {
-  if (!args.random && existsSync(join(args.model!, 'model.json'))) {
-    const { initBackend } = await import('../src/model/backend.ts');
-    const { loadEmbedder } = await import('../src/model/embedder.ts');
-    const backend = await initBackend();
-    return { embedder: await loadEmbedder(args.model!), source: `${args.model} (backend ${backend})` };
+  const model = args.model!;
+  if (!args.random && (existsSync(join(model, 'model.onnx')) || existsSync(join(model, 'model.json')))) {
+    // ONNX Runtime on both cores: 70,000 images in seconds (tfjs-wasm took minutes). A model
+    // without (or with a stale) model.onnx fails with the npm run export:onnx command to run.
+    const threads = cpus().length;
+    return {
+      embedder: await loadOnnxEmbedder(model, { threads }),
+      source: `${model} (onnxruntime, ${threads} threads)`,
+    };
   }
   return {
     embedder: new RandomProjectionEmbedder(64, 7),
@@ -151,6 +172,9 @@ async function main(): Promise<void> {
   });
   const queryVectors = await embedAll(embedder, queryImages, numQueries);
   const queries = queryItems.map((_, i) => Array.from(row(queryVectors, i, dim)));
+  // Released before anything is timed: its thread pool must not compete with the single-thread loops.
+  const modelVersion = embedder.modelVersion;
+  embedder.dispose();
 
   progress('exact search (float64) for ground truth');
   const exact = new ExactIndex(dim, n);
@@ -210,6 +234,9 @@ async function main(): Promise<void> {
   hnsw.setEfSearch(params.efSearch);
 
   const filtered = await benchFilters({ hnsw, exact, queries, queryItems, labels, vectors, dim, n, params });
+  const attributeFilters = args.filters
+    ? benchAttributeFilters({ hnsw, exact, queries, labels, vectors, dim, n, trainCount: fm.train.count })
+    : undefined;
 
   const sweep = args.sweep ? benchBuildParams(vectors, dim, n, queries, truth) : undefined;
 
@@ -226,7 +253,7 @@ async function main(): Promise<void> {
     },
     embeddings: {
       source,
-      modelVersion: embedder.modelVersion,
+      modelVersion,
       note,
       count: n,
       dim,
@@ -254,6 +281,7 @@ async function main(): Promise<void> {
       efSweep,
     },
     filtered,
+    attributeFilters,
     buildParamSweep: sweep,
     goals: {
       recallAtDefaultEf: atDefault?.recallAt10,
@@ -264,7 +292,6 @@ async function main(): Promise<void> {
     },
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  embedder.dispose();
 }
 
 interface FilterContext {
@@ -350,6 +377,265 @@ async function benchFilters(c: FilterContext) {
     progress(`filter ${mixName}: ${JSON.stringify(result[mixName])}`);
   }
   return result;
+}
+
+/**
+ * Attribute filters over the catalog's synthetic attributes, from about 50 %
+ * down to 0.1 % of the items. Brand and colour are uniform over 8 values each
+ * and in_stock holds for 85 %, whatever the picture: "independent" filters.
+ * A price range depends on the category, so a price filter keeps a few
+ * categories, and a query's nearest allowed items can lie far from it in the
+ * embedding: "price" filters are the hard case for a graph walk.
+ */
+const ATTRIBUTE_FILTERS: { family: 'independent' | 'price'; filter: Record<string, unknown> }[] = [
+  { family: 'independent', filter: { brand: { in: ['Acme', 'Borealis', 'Cobalt', 'Dune'] } } },
+  { family: 'independent', filter: { colour: { in: ['black', 'white'] }, in_stock: true } },
+  { family: 'independent', filter: { colour: 'black', in_stock: true } },
+  {
+    family: 'independent',
+    filter: { brand: { in: ['Acme', 'Borealis', 'Cobalt', 'Dune'] }, colour: 'black' },
+  },
+  { family: 'independent', filter: { brand: { in: ['Acme', 'Borealis', 'Cobalt'] }, colour: 'black' } },
+  { family: 'independent', filter: { brand: { in: ['Acme', 'Borealis'] }, colour: 'black' } },
+  { family: 'independent', filter: { brand: 'Acme', colour: 'black', in_stock: true } },
+  {
+    family: 'independent',
+    filter: { brand: 'Acme', colour: { in: ['black', 'white', 'grey', 'navy'] }, in_stock: false },
+  },
+  {
+    family: 'independent',
+    filter: { brand: 'Acme', colour: 'black', in_stock: false, sizes: { any: ['XS', '37'] } },
+  },
+  { family: 'price', filter: { price: { lt: 68 } } },
+  { family: 'price', filter: { price: { gte: 120 } } },
+  { family: 'price', filter: { price: { gte: 140 } } },
+  { family: 'price', filter: { price: { gte: 150 } } },
+  { family: 'price', filter: { price: { gte: 170 } } },
+  { family: 'price', filter: { price: { gte: 200 } } },
+  { family: 'price', filter: { price: { gte: 275 } } },
+  { family: 'price', filter: { price: { gte: 296 } } },
+];
+/** Larger efSearch values tried for the filter callback alone (on the first EF_SWEEP_QUERIES queries). */
+const FILTER_EF_VALUES = [64, 128, 256];
+const EF_SWEEP_QUERIES = 100;
+const TARGET_RECALL = 0.95;
+/** The methods of one filter are timed in turn, this many rounds of ROUND_MS each; q/s is the median. */
+const ROUNDS = 5;
+const ROUND_MS = 250;
+
+interface AttributeFilterContext {
+  hnsw: HnswIndex;
+  exact: ExactIndex;
+  queries: number[][];
+  labels: Uint8Array;
+  vectors: Float32Array;
+  dim: number;
+  n: number;
+  /** Labels below this are training images (index = label), the rest test images. */
+  trainCount: number;
+}
+
+type QueryFn = (i: number) => SearchHit[];
+
+interface Rate {
+  /** Per wall-clock second. */
+  wall: number;
+  /** Per second of this process's CPU time: not lowered when other processes take the cores. */
+  cpu: number;
+}
+
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Queries/s of each method, timed round-robin (ROUNDS rounds of ROUND_MS per
+ * method, each continuing through the queries where its last round stopped),
+ * so that a change of the machine's load hits every method alike; medians.
+ */
+function timeInTurn(count: number, fns: QueryFn[]): Rate[] {
+  const cursors = fns.map(() => 0);
+  const rounds = fns.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
+  for (let r = 0; r < ROUNDS; r++) {
+    fns.forEach((fn, m) => {
+      let calls = 0;
+      const cpu0 = process.cpuUsage();
+      const start = performance.now();
+      let elapsed = 0;
+      do {
+        fn(cursors[m]);
+        cursors[m] = (cursors[m] + 1) % count;
+        calls++;
+        elapsed = performance.now() - start;
+      } while (elapsed < ROUND_MS);
+      const cpu = process.cpuUsage(cpu0);
+      rounds[m].wall.push((calls / elapsed) * 1000);
+      rounds[m].cpu.push((calls / (cpu.user + cpu.system)) * 1e6);
+    });
+  }
+  return rounds.map((x) => ({ wall: median(x.wall), cpu: median(x.cpu) }));
+}
+
+/**
+ * Where the filter callback overtakes the exact scan: for each filter of a
+ * family, the callback's q/s (at the smallest measured ef reaching
+ * TARGET_RECALL) over the scan's, and the match count at which that ratio
+ * crosses 1 (log-log interpolation between the two filters around it).
+ */
+function crossover(
+  cases: { matches: number; hnswCallback: Timed; exactScan: Timed; callbackEfSweep: Timed[] }[],
+) {
+  const points = cases
+    .map((x) => {
+      const ok = [x.hnswCallback, ...x.callbackEfSweep].find((r) => r.recallAt10 >= TARGET_RECALL);
+      return {
+        matches: x.matches,
+        efSearch: ok?.efSearch,
+        callbackOverScan: ok ? round(ok.queriesPerCpuSecond / x.exactScan.queriesPerCpuSecond, 3) : 0,
+      };
+    })
+    .sort((a, b) => a.matches - b.matches);
+  let matches: number | null = null;
+  for (let i = points.length - 1; i > 0 && matches === null; i--) {
+    const [a, b] = [points[i - 1], points[i]];
+    if (a.callbackOverScan < 1 && b.callbackOverScan >= 1) {
+      const t =
+        a.callbackOverScan === 0
+          ? 1
+          : -Math.log(a.callbackOverScan) / Math.log(b.callbackOverScan / a.callbackOverScan);
+      matches = Math.round(Math.exp(Math.log(a.matches) + t * Math.log(b.matches / a.matches)));
+    }
+  }
+  return { points, crossoverMatches: matches };
+}
+
+interface Timed {
+  efSearch?: number;
+  recallAt10: number;
+  queriesPerSecond: number;
+  queriesPerCpuSecond: number;
+  vsExact: number;
+  fewerThanK: number;
+}
+
+/**
+ * For each filter of ATTRIBUTE_FILTERS, over the catalog as the server holds
+ * it (a ResidentCatalog of every item with the attributes the import gives it,
+ * a VectorTable, the HnswIndex of the run): recall@10, single-thread q/s per
+ * wall and per CPU second (and the latter's ratio to the exact baseline's;
+ * the crossover uses it too) and the number of queries answered with
+ * fewer than min(k, matches) hits, of
+ * - planner: FilterPlanner.plan + searchCandidates, as /similar runs them;
+ * - hnswCallback: index.search with the filter callback alone (efSearch as
+ *   built; callbackEfSweep: larger ef on the first EF_SWEEP_QUERIES queries);
+ * - exactScan: scanNearest over the matching labels alone;
+ * against exact filtered search (ExactIndex with `allow`, float64), the
+ * ground truth and the q/s baseline.
+ */
+function benchAttributeFilters(c: AttributeFilterContext) {
+  const { hnsw, exact, labels, vectors, dim, n, trainCount } = c;
+  const items = new ResidentCatalog();
+  const created = new Date(0).toISOString();
+  for (let label = 0; label < n; label++) {
+    const split = label < trainCount ? 'train' : 'test';
+    const index = split === 'train' ? label : label - trainCount;
+    const category = CLASS_NAMES[labels[label]];
+    items.put({
+      label,
+      id: fashionMnistId(split, index),
+      title: `${category} #${index}`,
+      category,
+      source: 'fashion-mnist',
+      split,
+      originalPath: null,
+      attributes: syntheticAttributes(split, index, category),
+      createdAt: created,
+      updatedAt: created,
+    });
+  }
+  const table = VectorTable.of(
+    dim,
+    Int32Array.from({ length: n }, (_, i) => i),
+    vectors,
+  );
+  // searchCandidates reads only `index` and `vectors` of the serving set.
+  const set = { index: hnsw, vectors: table } as unknown as ServingSet;
+  const planner = new FilterPlanner(items);
+  const queries = c.queries.slice(0, Number(args['filter-queries'])).map((q) => Float32Array.from(q));
+  const count = queries.length;
+  const defaultEf = hnsw.efSearch;
+
+  const cases = ATTRIBUTE_FILTERS.map(({ family, filter: json }) => {
+    const filter: Filter = parseFilter(json);
+    const plan = planner.plan(filter);
+    const matches = plan.matches!;
+    const allow = plan.allow!;
+    const want = Math.min(K, matches.length);
+    const fns: QueryFn[] = [
+      (i) => exact.search(queries[i], K, { allow }),
+      (i) => searchCandidates(set, queries[i], K, planner.plan(filter)),
+      (i) => hnsw.search(queries[i], K, { allow }),
+      (i) => scanNearest(table, matches, queries[i], K),
+    ];
+    const results = fns.map((fn) => queries.map((_, i) => fn(i)));
+    const truth = results[0];
+    const qps = timeInTurn(count, fns);
+    const score = (got: SearchHit[][], q: Rate): Timed => ({
+      recallAt10: round(recall(got, truth.slice(0, got.length))),
+      queriesPerSecond: Math.round(q.wall),
+      queriesPerCpuSecond: Math.round(q.cpu),
+      vsExact: round(q.cpu / qps[0].cpu, 3),
+      fewerThanK: got.filter((hits) => hits.length < want).length,
+    });
+    const few = Math.min(EF_SWEEP_QUERIES, count);
+    const callbackEfSweep = FILTER_EF_VALUES.map((ef) => {
+      hnsw.setEfSearch(ef);
+      const got = queries.slice(0, few).map((q) => hnsw.search(q, K, { allow }));
+      const [q] = timeInTurn(few, [(i) => hnsw.search(queries[i], K, { allow })]);
+      return { efSearch: ef, queries: few, ...score(got, q) };
+    });
+    hnsw.setEfSearch(defaultEf);
+    const out = {
+      family,
+      filter: json,
+      matches: matches.length,
+      matchFraction: round(matches.length / n, 5),
+      plannerPath: matches.length <= EXACT_SCAN_MAX_MATCHES ? 'exactScan' : 'hnswCallback',
+      exactBaseline: {
+        queriesPerSecond: Math.round(qps[0].wall),
+        queriesPerCpuSecond: Math.round(qps[0].cpu),
+      },
+      planner: score(results[1], qps[1]),
+      hnswCallback: { efSearch: defaultEf, ...score(results[2], qps[2]) },
+      exactScan: score(results[3], qps[3]),
+      callbackEfSweep,
+    };
+    progress(
+      `attribute filter ${JSON.stringify(json)}: ${matches.length} matches, exact ${out.exactBaseline.queriesPerSecond} q/s, ` +
+        `planner ${JSON.stringify(out.planner)}, callback ${JSON.stringify(out.hnswCallback)}, ` +
+        `scan ${JSON.stringify(out.exactScan)}`,
+    );
+    return out;
+  });
+
+  return {
+    queries: count,
+    k: K,
+    exactScanMaxMatches: EXACT_SCAN_MAX_MATCHES,
+    note:
+      'ground truth and q/s baseline: ExactIndex with allow (float64); q/s single-thread, median of ' +
+      `${ROUNDS} interleaved rounds, per wall and per CPU second; vsExact = q/s per CPU second over ` +
+      "the exact baseline's for the same filter; " +
+      'fewerThanK = queries answered with fewer than min(k, matches) hits',
+    cases,
+    crossover: {
+      rule: `hnswCallback q/s per CPU second (smallest ef with recall@10 >= ${TARGET_RECALL}) over exactScan's`,
+      independent: crossover(cases.filter((x) => x.family === 'independent')),
+      price: crossover(cases.filter((x) => x.family === 'price')),
+    },
+    goals: {
+      plannerRecallOk: cases.every((x) => x.planner.recallAt10 >= TARGET_RECALL),
+      plannerNeverShort: cases.every((x) => x.planner.fewerThanK === 0),
+    },
+  };
 }
 
 /**

@@ -24,18 +24,18 @@ import type { ServingSet } from './servedSet.ts';
 
 /**
  * Filters matching at most this many items are answered by an exact scan.
- * `npm run bench:index -- --filters` (70,000 items, 2-core machine, 4 runs):
- * the scan's q/s falls as 1/matches, the filter callback's depends on where
- * the matches lie. The callback (recall@10 >= 0.996 at the default ef)
- * overtook the scan at 4,200-4,900 matches for attributes independent of the
- * picture (brand, colour, in_stock) but only at 10,300-12,700 for price ranges,
- * which follow the category (at 7,500 price matches: 0.33-0.47x the scan's
- * q/s, 0.5-0.8x exact filtered search's). The threshold takes the latter: the
- * worst case stays bounded, for 2-3x fewer q/s than the callback would give
- * independent filters of 5,000-10,000 matches. The crossover in matches grows
- * with the catalog: re-measure for other sizes.
+ * `npm run bench:index -- --filters` (70,000 items, single-thread q/s per CPU
+ * second, 3 runs on the shared 2-core machine): the scan's q/s falls as
+ * 1/matches; the filter callback (recall@10 >= 0.996 at the default ef; a
+ * larger ef is only slower) overtakes it at 4,300-4,450 matches for attributes
+ * independent of the picture (brand, colour, in_stock), but only at
+ * 12,300-12,900 for price ranges, which follow the category (at 10,200 price
+ * matches it ran at 0.54-0.76x the scan, at 7,500 at 0.35-0.42x, slower than
+ * exact filtered search). The threshold takes the latter; independent filters
+ * of 4,400-12,000 matches pay for it (at 7,500: 0.25-0.38x the callback's q/s,
+ * still 1.1-1.5x exact search). The crossover grows with the catalog size.
  */
-export const EXACT_SCAN_MAX_MATCHES = 10_000;
+export const EXACT_SCAN_MAX_MATCHES = 12_000;
 /** Distinct filters whose matches are kept (least recently used dropped first). */
 const MATCH_CACHE_SIZE = 64;
 
