@@ -97,8 +97,6 @@ const MAX_PAGE = 1000;
 const EMBEDDING_PAGE = 2000;
 /** Page size when streaming items (see iterateItems). */
 const ITEM_PAGE = 5000;
-/** SQLite's default limit on bound parameters is 32766; stay well below. */
-const IN_CHUNK = 500;
 
 function toItem(r: ItemRow): CatalogItem {
   return {
@@ -186,7 +184,6 @@ export function openCatalog(dbPath: string, options: OpenCatalogOptions = {}): S
 
 export class SqliteCatalogStore implements CatalogStore {
   private readonly s;
-  private readonly byLabels = new Map<number, Database.Statement>();
 
   constructor(
     readonly db: Database.Database,
@@ -208,7 +205,6 @@ export class SqliteCatalogStore implements CatalogStore {
       countByCategory: p('SELECT COUNT(*) AS n FROM items WHERE category = ?'),
       image: p('SELECT im.png FROM items i JOIN item_images im USING (label) WHERE i.id = ?'),
       labelCategories: p('SELECT label, category FROM items'),
-      allLabels: p('SELECT label FROM items ORDER BY label'),
       insertItem: p(
         `INSERT INTO items (id, title, category, source, split, original_path, attributes, created_at, updated_at)
          VALUES (@id, @title, @category, @source, @split, @originalPath, @attributes, @now, @now)`,
@@ -287,16 +283,6 @@ export class SqliteCatalogStore implements CatalogStore {
     return r ? toItem(r) : null;
   }
 
-  getItemsByLabels(labels: readonly number[]): Map<number, CatalogItem> {
-    const out = new Map<number, CatalogItem>();
-    for (let i = 0; i < labels.length; i += IN_CHUNK) {
-      const chunk = labels.slice(i, i + IN_CHUNK);
-      const rows = this.byLabelsStatement(chunk.length).all(...chunk) as ItemRow[];
-      for (const r of rows) out.set(r.label, toItem(r));
-    }
-    return out;
-  }
-
   listItems(options: ListItemsOptions = {}): ItemPage {
     const limit = options.limit ?? DEFAULT_PAGE;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
@@ -339,10 +325,6 @@ export class SqliteCatalogStore implements CatalogStore {
       out.set(r.label, r.category);
     }
     return out;
-  }
-
-  allLabels(): number[] {
-    return (this.s.allLabels.pluck().all() as number[]).slice();
   }
 
   *iterateItems(): IterableIterator<CatalogItem> {
@@ -612,18 +594,6 @@ export class SqliteCatalogStore implements CatalogStore {
 
   close(): void {
     if (this.db.open) this.db.close();
-  }
-
-  /** Search results come in a handful of sizes (k): prepare each IN (...) shape once. */
-  private byLabelsStatement(count: number): Database.Statement {
-    let stmt = this.byLabels.get(count);
-    if (!stmt) {
-      stmt = this.db.prepare(
-        `SELECT ${ITEM_COLUMNS} FROM items WHERE label IN (${Array(count).fill('?').join(',')})`,
-      );
-      this.byLabels.set(count, stmt);
-    }
-    return stmt;
   }
 
   /** Appends to the change feed; called inside the write's transaction. */

@@ -187,8 +187,6 @@ export interface CatalogStore {
 
   getItem(id: string): CatalogItem | null;
   getItemByLabel(label: number): CatalogItem | null;
-  /** Batch lookup for search results; labels that no longer exist are absent from the map. */
-  getItemsByLabels(labels: readonly number[]): Map<number, CatalogItem>;
   /** Throws `ValidationError` for a malformed cursor or out-of-range limit. */
   listItems(options?: ListItemsOptions): ItemPage;
   /** Categories with item counts, sorted by name. */
@@ -198,8 +196,6 @@ export interface CatalogStore {
   getImage(id: string): Uint8Array | null;
   /** Label → category of every item (to restore an index's category filter on load). */
   labelCategories(): Map<number, string>;
-  /** All labels, ascending. */
-  allLabels(): number[];
   /** Every item by label ascending, read page by page (the connection stays usable between pages). */
   iterateItems(): IterableIterator<CatalogItem>;
 

@@ -480,7 +480,7 @@ export function needsPredicate(filter: Filter | undefined): boolean {
   return false;
 }
 
-/** Splits the legacy `category` parameter (repeated and/or comma-separated) like CategoryCache.parse. */
+/** Splits the legacy `category` parameter: repeated and/or comma-separated, trimmed, without duplicates. */
 export function splitCategoryParam(categories: string | readonly string[] | undefined): string[] {
   if (categories === undefined) return [];
   return unique(
