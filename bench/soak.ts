@@ -28,13 +28,12 @@
  * RATE_LIMIT_PER_MINUTE, default 0: the soak measures the service, not its
  * limiter), EMBED_QUEUE_MAX and other server variables pass through.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type ServerProcess, startServer, stopServer } from './serverProcess.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,58 +58,6 @@ const DELIBERATE = new Set([429, 503]);
 
 function note(message: string): void {
   process.stderr.write(`[bench:soak] ${message}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  child: ChildProcess;
-  base: string;
-  startSeconds: number;
-  ready: { model: string; index_size: number };
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
-    // One serving process unless WORKERS says otherwise: its RSS is the memory figure.
-    env: { WORKERS: '1', ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30 * 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-    try {
-      const r = await fetch(`${base}/readyz`);
-      if (r.status === 200) {
-        const ready = (await r.json()) as Server['ready'];
-        return { child, base, ready, startSeconds: (performance.now() - started) / 1000 };
-      }
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  child.kill('SIGTERM');
-  throw new Error('server did not become ready');
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
 }
 
 /** VmRSS of a process in MB, or null when /proc is not there. */
@@ -148,7 +95,7 @@ async function main(): Promise<void> {
   const { initBackend } = await import('../src/model/backend.ts');
   const { makeFixtureModel, productPhoto } = await import('../test/server/fixtures.ts');
   const scratch = mkdtempSync(join(tmpdir(), 'bench-soak-'));
-  let server: Server | null = null;
+  let server: ServerProcess | null = null;
   try {
     const dataDir = process.env.BENCH_DATA_DIR ?? join(scratch, 'data');
     let modelDir = process.env.MODEL_DIR ?? 'models/default';
