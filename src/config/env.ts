@@ -23,6 +23,12 @@ export const ConfigSchema = Type.Object({
     default: './data',
     description: 'Directory of the SQLite database (`catalog.sqlite`) and the index files (`index/`).',
   }),
+  DATABASE_URL: Type.String({
+    default: '',
+    pattern: '^(|postgres(ql)?://\\S+)$',
+    description:
+      'PostgreSQL catalog shared by replicas (`postgres://user:password@host:5432/db`); empty = the SQLite catalog in `DATA_DIR`. Not used by the server yet (issue 13).',
+  }),
   MODEL_DIR: Type.String({
     minLength: 1,
     default: 'models/default',
@@ -262,7 +268,20 @@ export function redactConfig(config: Config): Record<string, unknown> {
     ...config,
     ADMIN_TOKEN: config.ADMIN_TOKEN ? '<set>' : '',
     API_TOKEN: config.API_TOKEN ? '<set>' : '',
+    DATABASE_URL: redactUrl(config.DATABASE_URL),
   };
+}
+
+/** A connection URL with its password replaced, for logs and status pages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // Not a URL (empty, or a bare path): nothing in it is known to be secret.
+    return url;
+  }
 }
 
 /** The README's configuration table (Markdown), generated from `CONFIG_VARS`. */

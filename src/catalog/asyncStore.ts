@@ -1,0 +1,262 @@
+/**
+ * The asynchronous catalog seam: the same domain operations as `CatalogStore`
+ * (see `store.ts` for what each one means), returning Promises, because
+ * PostgreSQL's driver cannot answer synchronously. `SqliteAsyncStore` wraps
+ * the synchronous SQLite store so every caller can move to this one interface;
+ * `PostgresCatalogStore` (`postgres/`) implements it natively.
+ *
+ * Both implementations pass `test/catalog/storeContract.ts`.
+ */
+
+import type {
+  AddItemOptions,
+  BuildUpdate,
+  CatalogItem,
+  CatalogStore,
+  CategoryCount,
+  Change,
+  EmbeddingRow,
+  IndexBuild,
+  ItemPage,
+  ItemUpdate,
+  JobRecord,
+  JobUpdate,
+  ListItemsOptions,
+  NewItem,
+  PendingImage,
+  StoredEmbedding,
+  UpsertResult,
+  WriteHooks,
+} from './store.ts';
+
+/** Items read per query by `iterateItems`: large enough to amortise a round trip, small enough to stay in memory. */
+export const ITEM_PAGE_SIZE = 5000;
+/** Embeddings read per query by `iterateEmbeddings` (64 floats each, so about 0.5 MB a page). */
+export const EMBEDDING_PAGE_SIZE = 2000;
+/** How often the SQLite adapter looks for new changes when listening: SQLite has no notification of its own. */
+export const SQLITE_WAKE_POLL_MS = 200;
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * A wake-up subscription. A wake-up only says "there may be new changes up to
+ * `seq`": it can be late, repeated or lost (a reconnect), so a consumer always
+ * reads `changesAfter(itsLastSeq)` rather than trusting the number.
+ */
+export interface ChangeListener {
+  close(): Promise<void>;
+}
+
+export interface AsyncCatalogStore {
+  readonly kind: StoreKind;
+  /** Where the catalog lives, for logs: a file path, or a PostgreSQL URL without its password. */
+  readonly location: string;
+
+  getItem(id: string): Promise<CatalogItem | null>;
+  getItemByLabel(label: number): Promise<CatalogItem | null>;
+  listItems(options?: ListItemsOptions): Promise<ItemPage>;
+  categories(): Promise<CategoryCount[]>;
+  countItems(category?: string): Promise<number>;
+  getImage(id: string): Promise<Uint8Array | null>;
+  labelCategories(): Promise<Map<number, string>>;
+  /** Every item by label ascending, `ITEM_PAGE_SIZE` per query; no connection is held between pages. */
+  iterateItems(): AsyncIterableIterator<CatalogItem>;
+
+  upsertItems(batch: readonly NewItem[]): Promise<UpsertResult>;
+  /**
+   * `onCommitting` runs inside the transaction, before the commit, and stays
+   * synchronous: it updates in-memory state (the served index), and a throw
+   * still rolls the write back.
+   */
+  addItem(item: NewItem, options?: AddItemOptions): Promise<CatalogItem>;
+  deleteItem(id: string, hooks?: WriteHooks): Promise<CatalogItem | null>;
+  updateItem(id: string, update: ItemUpdate, hooks?: WriteHooks): Promise<CatalogItem | null>;
+
+  putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]): Promise<void>;
+  getEmbedding(modelVersion: string, label: number): Promise<Float32Array | null>;
+  /** Every embedding of a model version with its item's category, `EMBEDDING_PAGE_SIZE` per query. */
+  iterateEmbeddings(modelVersion: string): AsyncIterableIterator<StoredEmbedding>;
+  countEmbeddings(modelVersion: string): Promise<number>;
+  missingEmbeddings(modelVersion: string, limit: number, afterLabel?: number): Promise<PendingImage[]>;
+  embeddingVersions(): Promise<{ modelVersion: string; count: number }[]>;
+
+  recordBuild(modelVersion: string, params?: string, modelDir?: string): Promise<IndexBuild>;
+  updateBuild(id: number, update: BuildUpdate): Promise<IndexBuild>;
+  getBuild(id: number): Promise<IndexBuild | null>;
+  listBuilds(limit?: number): Promise<IndexBuild[]>;
+  latestCompleteBuild(modelVersion?: string): Promise<IndexBuild | null>;
+  completeBuilds(modelVersion?: string): Promise<IndexBuild[]>;
+  failUnfinishedBuilds(reason?: string): Promise<number>;
+
+  /**
+   * Changes after `seq`, oldest first. Numbers are handed out in commit order,
+   * so a reader that has seen `seq` never later finds a smaller one appear.
+   */
+  changesAfter(seq: number, limit: number): Promise<Change[]>;
+  latestChangeSeq(): Promise<number>;
+  /** Calls `onWake` with a change number when changes may have been committed, by any process. */
+  listenForChanges(onWake: (seq: number) => void): Promise<ChangeListener>;
+
+  createJob(type: JobRecord['type'], model: string): Promise<JobRecord>;
+  updateJob(id: number, update: JobUpdate): Promise<JobRecord>;
+  getJob(id: number): Promise<JobRecord | null>;
+  latestJob(): Promise<JobRecord | null>;
+  failUnfinishedJobs(reason: string): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+/**
+ * The SQLite store behind the asynchronous interface. Every call runs
+ * synchronously inside an async method, so a SQLite error becomes a rejection
+ * exactly like a PostgreSQL one.
+ */
+export class SqliteAsyncStore implements AsyncCatalogStore {
+  readonly kind = 'sqlite';
+  readonly #listeners = new Set<NodeJS.Timeout>();
+
+  constructor(
+    readonly sync: CatalogStore,
+    private readonly wakePollMs = SQLITE_WAKE_POLL_MS,
+  ) {}
+
+  get location(): string {
+    return this.sync.path;
+  }
+
+  async getItem(id: string) {
+    return this.sync.getItem(id);
+  }
+  async getItemByLabel(label: number) {
+    return this.sync.getItemByLabel(label);
+  }
+  async listItems(options?: ListItemsOptions) {
+    return this.sync.listItems(options);
+  }
+  async categories() {
+    return this.sync.categories();
+  }
+  async countItems(category?: string) {
+    return this.sync.countItems(category);
+  }
+  async getImage(id: string) {
+    return this.sync.getImage(id);
+  }
+  async labelCategories() {
+    return this.sync.labelCategories();
+  }
+  async *iterateItems(): AsyncIterableIterator<CatalogItem> {
+    yield* this.sync.iterateItems();
+  }
+
+  async upsertItems(batch: readonly NewItem[]) {
+    return this.sync.upsertItems(batch);
+  }
+  async addItem(item: NewItem, options?: AddItemOptions) {
+    return this.sync.addItem(item, options);
+  }
+  async deleteItem(id: string, hooks?: WriteHooks) {
+    return this.sync.deleteItem(id, hooks);
+  }
+  async updateItem(id: string, update: ItemUpdate, hooks?: WriteHooks) {
+    return this.sync.updateItem(id, update, hooks);
+  }
+
+  async putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]) {
+    this.sync.putEmbeddings(modelVersion, rows);
+  }
+  async getEmbedding(modelVersion: string, label: number) {
+    return this.sync.getEmbedding(modelVersion, label);
+  }
+  async *iterateEmbeddings(modelVersion: string): AsyncIterableIterator<StoredEmbedding> {
+    yield* this.sync.iterateEmbeddings(modelVersion);
+  }
+  async countEmbeddings(modelVersion: string) {
+    return this.sync.countEmbeddings(modelVersion);
+  }
+  async missingEmbeddings(modelVersion: string, limit: number, afterLabel?: number) {
+    return this.sync.missingEmbeddings(modelVersion, limit, afterLabel);
+  }
+  async embeddingVersions() {
+    return this.sync.embeddingVersions();
+  }
+
+  async recordBuild(modelVersion: string, params?: string, modelDir?: string) {
+    return this.sync.recordBuild(modelVersion, params, modelDir);
+  }
+  async updateBuild(id: number, update: BuildUpdate) {
+    return this.sync.updateBuild(id, update);
+  }
+  async getBuild(id: number) {
+    return this.sync.getBuild(id);
+  }
+  async listBuilds(limit?: number) {
+    return this.sync.listBuilds(limit);
+  }
+  async latestCompleteBuild(modelVersion?: string) {
+    return this.sync.latestCompleteBuild(modelVersion);
+  }
+  async completeBuilds(modelVersion?: string) {
+    return this.sync.completeBuilds(modelVersion);
+  }
+  async failUnfinishedBuilds(reason?: string) {
+    return this.sync.failUnfinishedBuilds(reason);
+  }
+
+  async changesAfter(seq: number, limit: number) {
+    return this.sync.changesAfter(seq, limit);
+  }
+  async latestChangeSeq() {
+    return this.sync.latestChangeSeq();
+  }
+
+  /**
+   * Short polling of the newest change number: it sees writes of every
+   * process on this database file, which is all a wake-up has to promise.
+   */
+  async listenForChanges(onWake: (seq: number) => void): Promise<ChangeListener> {
+    let seen = this.sync.latestChangeSeq();
+    const timer = setInterval(() => {
+      let latest: number;
+      try {
+        latest = this.sync.latestChangeSeq();
+      } catch {
+        // A busy or closing database: the next tick looks again, and a consumer polls anyway.
+        return;
+      }
+      if (latest === seen) return;
+      seen = latest;
+      onWake(latest);
+    }, this.wakePollMs);
+    timer.unref();
+    this.#listeners.add(timer);
+    return {
+      close: async () => {
+        clearInterval(timer);
+        this.#listeners.delete(timer);
+      },
+    };
+  }
+
+  async createJob(type: JobRecord['type'], model: string) {
+    return this.sync.createJob(type, model);
+  }
+  async updateJob(id: number, update: JobUpdate) {
+    return this.sync.updateJob(id, update);
+  }
+  async getJob(id: number) {
+    return this.sync.getJob(id);
+  }
+  async latestJob() {
+    return this.sync.latestJob();
+  }
+  async failUnfinishedJobs(reason: string) {
+    return this.sync.failUnfinishedJobs(reason);
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.#listeners) clearInterval(timer);
+    this.#listeners.clear();
+    this.sync.close();
+  }
+}

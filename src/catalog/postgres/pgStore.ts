@@ -1,0 +1,758 @@
+/**
+ * The PostgreSQL catalog store: the `AsyncCatalogStore` that several serving
+ * replicas share through `DATABASE_URL`. Same tables, constraints and
+ * transactions as the SQLite store; the differences are the ones of the
+ * medium: JSONB attributes, BYTEA images and vectors, a pool of connections,
+ * and LISTEN/NOTIFY as the change feed's wake-up.
+ */
+import pg from 'pg';
+import { redactUrl } from '../../config/env.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { createLogger } from '../../log.ts';
+import type { Attributes } from '../../search/attributes.ts';
+import {
+  type AsyncCatalogStore,
+  type ChangeListener,
+  EMBEDDING_PAGE_SIZE,
+  ITEM_PAGE_SIZE,
+} from '../asyncStore.ts';
+import type { Migration } from '../migrate.ts';
+import { blobToVector, decodeCursor, encodeCursor, vectorToBlob } from '../sqliteStore.ts';
+import type {
+  AddItemOptions,
+  BuildStatus,
+  BuildUpdate,
+  CatalogItem,
+  CategoryCount,
+  Change,
+  EmbeddingRow,
+  IndexBuild,
+  ItemPage,
+  ItemUpdate,
+  JobRecord,
+  JobUpdate,
+  ListItemsOptions,
+  NewItem,
+  PendingImage,
+  StoredEmbedding,
+  UpsertResult,
+  WriteHooks,
+} from '../store.ts';
+import { listenForChanges } from './listen.ts';
+import { migratePostgres } from './migrate.ts';
+import { isRetryable, isUniqueViolation, toDomainError } from './pgErrors.ts';
+import { SQL, type Statement } from './statements.ts';
+
+const log = createLogger('catalog');
+
+/** Connections per store: a serving replica's reads are short; a rebuild or an import holds one at a time. */
+export const DEFAULT_POOL_SIZE = 10;
+/** How long a query waits for a connection before it fails as "unavailable" (503) instead of hanging. */
+export const CONNECT_TIMEOUT_MS = 5000;
+/** Tries of an upsert batch that lost a race with another writer of the same ids. */
+const UPSERT_ATTEMPTS = 3;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 1000;
+
+const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
+
+/**
+ * COUNT(*), identities and BIGINT labels arrive as strings by default (int8
+ * can exceed 2^53). The store's numbers are labels, sequence numbers and
+ * counts, far below that, so they become numbers, checked; timestamps become
+ * the ISO-8601 strings SQLite stores.
+ */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID) return parseInt8;
+    if (oid === TIMESTAMPTZ_OID) {
+      const parseDate = pg.types.getTypeParser(oid, 'text');
+      return (text: string) => (parseDate(text) as Date).toISOString();
+    }
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`integer ${text} does not fit a JavaScript number`);
+  return n;
+}
+
+export interface OpenPostgresOptions {
+  poolSize?: number;
+  /** Override the migrations (tests). */
+  migrations?: Migration[];
+}
+
+interface ItemRow {
+  label: number;
+  id: string;
+  title: string;
+  category: string;
+  source: string;
+  split: string | null;
+  original_path: string | null;
+  attributes: Attributes;
+  created_at: string;
+  updated_at: string;
+}
+
+interface BuildRow {
+  id: number;
+  model_version: string;
+  status: BuildStatus;
+  item_count: number | null;
+  file: string | null;
+  checksum: string | null;
+  params: string | null;
+  model_dir: string | null;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+}
+
+interface JobRow {
+  id: number;
+  type: JobRecord['type'];
+  status: BuildStatus;
+  model: string;
+  model_version: string | null;
+  build_id: number | null;
+  progress: number;
+  item_count: number | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+/** JSONB keeps keys in its own order: sort them, so both stores return attributes alike. */
+function sortedAttributes(attributes: Attributes): Attributes {
+  return Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function toItem(r: ItemRow): CatalogItem {
+  return {
+    label: r.label,
+    id: r.id,
+    title: r.title,
+    category: r.category,
+    source: r.source,
+    split: r.split,
+    originalPath: r.original_path,
+    attributes: sortedAttributes(r.attributes),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toBuild(r: BuildRow): IndexBuild {
+  return {
+    id: r.id,
+    modelVersion: r.model_version,
+    status: r.status,
+    itemCount: r.item_count,
+    file: r.file,
+    checksum: r.checksum,
+    params: r.params,
+    modelDir: r.model_dir,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+  };
+}
+
+function toJob(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    model: r.model,
+    modelVersion: r.model_version,
+    buildId: r.build_id,
+    progress: r.progress,
+    itemCount: r.item_count,
+    error: r.error,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** An item as written: validated, defaults filled in, attributes as canonical JSON text. */
+interface ItemValues {
+  id: string;
+  title: string;
+  category: string;
+  source: string;
+  split: string | null;
+  originalPath: string | null;
+  attributes: string;
+  image: Uint8Array;
+}
+
+/** The same checks and defaults as the SQLite store's, so both refuse the same items. */
+function itemValues(item: NewItem): ItemValues {
+  if (typeof item.id !== 'string' || item.id.length === 0 || item.id.length > 200) {
+    throw new ValidationError('item id must be a non-empty string of at most 200 characters', 'INVALID_ITEM');
+  }
+  if (typeof item.category !== 'string' || item.category.length === 0) {
+    throw new ValidationError(`item '${item.id}' needs a category`, 'INVALID_ITEM');
+  }
+  return {
+    id: item.id,
+    title: item.title ?? '',
+    category: item.category,
+    source: item.source ?? 'api',
+    split: item.split ?? null,
+    originalPath: item.originalPath ?? null,
+    attributes: JSON.stringify(sortedAttributes(item.attributes ?? {})),
+    image: item.image,
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+function itemExists(id: string): ConflictError {
+  return new ConflictError(`item '${id}' already exists`, 'ITEM_EXISTS');
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** The batch split where an id repeats, so each run can be written in bulk and later rows see earlier ones. */
+function runsWithoutRepeats(batch: readonly ItemValues[]): ItemValues[][] {
+  const runs: ItemValues[][] = [];
+  let run: ItemValues[] = [];
+  let ids = new Set<string>();
+  for (const row of batch) {
+    if (ids.has(row.id)) {
+      runs.push(run);
+      run = [];
+      ids = new Set();
+    }
+    ids.add(row.id);
+    run.push(row);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+/** One writing transaction: its connection, and the changes it will append just before it commits. */
+class Tx {
+  readonly changes: { kind: Change['kind']; label: number | null; buildId: number | null }[] = [];
+
+  constructor(readonly client: pg.PoolClient) {}
+
+  async run<R extends pg.QueryResultRow>(
+    statement: Statement,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    return this.client.query<R>({ ...statement, values });
+  }
+
+  change(kind: Change['kind'], label: number | null, buildId: number | null = null): void {
+    this.changes.push({ kind, label, buildId });
+  }
+}
+
+/**
+ * Opens a pool on `url` and applies pending migrations. Throws
+ * `NotReadyError` CATALOG_UNAVAILABLE when the server cannot be reached.
+ */
+export async function openPostgresCatalog(
+  url: string,
+  options: OpenPostgresOptions = {},
+): Promise<PostgresCatalogStore> {
+  const config: pg.PoolConfig = {
+    connectionString: url,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: 'fashion-similar',
+    types: TYPES,
+  };
+  const pool = new pg.Pool(config);
+  // An idle connection that the server drops emits here; without a listener that would end the process.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection lost'));
+  try {
+    await migratePostgres(pool, options.migrations);
+  } catch (err) {
+    await pool.end();
+    throw toDomainError(err);
+  }
+  return new PostgresCatalogStore(pool, config, redactUrl(url));
+}
+
+export class PostgresCatalogStore implements AsyncCatalogStore {
+  readonly kind = 'postgres';
+  readonly #listeners = new Set<ChangeListener>();
+
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly config: pg.ClientConfig,
+    readonly location: string,
+  ) {}
+
+  async getItem(id: string): Promise<CatalogItem | null> {
+    const r = await this.#one<ItemRow>(SQL.itemById, [id]);
+    return r ? toItem(r) : null;
+  }
+
+  async getItemByLabel(label: number): Promise<CatalogItem | null> {
+    const r = await this.#one<ItemRow>(SQL.itemByLabel, [label]);
+    return r ? toItem(r) : null;
+  }
+
+  async listItems(options: ListItemsOptions = {}): Promise<ItemPage> {
+    const limit = options.limit ?? DEFAULT_PAGE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw new ValidationError(`limit must be an integer in 1..${MAX_PAGE}`, 'INVALID_LIMIT');
+    }
+    const after = options.cursor ? decodeCursor(options.cursor) : 0;
+    // One extra row tells whether another page exists without a COUNT.
+    const rows =
+      options.category === undefined
+        ? await this.#all<ItemRow>(SQL.page, [after, limit + 1])
+        : await this.#all<ItemRow>(SQL.pageByCategory, [options.category, after, limit + 1]);
+    const items = rows.slice(0, limit).map(toItem);
+    return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].label) : null };
+  }
+
+  async categories(): Promise<CategoryCount[]> {
+    return this.#all<CategoryCount>(SQL.categories, []);
+  }
+
+  async countItems(category?: string): Promise<number> {
+    const r =
+      category === undefined
+        ? await this.#one<{ n: number }>(SQL.count, [])
+        : await this.#one<{ n: number }>(SQL.countByCategory, [category]);
+    return r!.n;
+  }
+
+  async getImage(id: string): Promise<Uint8Array | null> {
+    return (await this.#one<{ png: Buffer }>(SQL.image, [id]))?.png ?? null;
+  }
+
+  async labelCategories(): Promise<Map<number, string>> {
+    const rows = await this.#all<{ label: number; category: string }>(SQL.labelCategories, []);
+    return new Map(rows.map((r) => [r.label, r.category]));
+  }
+
+  async *iterateItems(): AsyncIterableIterator<CatalogItem> {
+    let after = Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      const rows = await this.#all<ItemRow>(SQL.page, [after, ITEM_PAGE_SIZE]);
+      for (const r of rows) yield toItem(r);
+      if (rows.length < ITEM_PAGE_SIZE) return;
+      after = rows[rows.length - 1].label;
+    }
+  }
+
+  /**
+   * Two replicas importing the same new ids at once: the one that loses the
+   * race on the unique id runs its batch again and finds the rows written.
+   */
+  async upsertItems(batch: readonly NewItem[]): Promise<UpsertResult> {
+    const rows = batch.map(itemValues);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#upsert(rows);
+      } catch (err) {
+        if (attempt >= UPSERT_ATTEMPTS || !(isUniqueViolation(err, 'items_id_key') || isRetryable(err)))
+          throw err;
+      }
+    }
+  }
+
+  async #upsert(rows: readonly ItemValues[]): Promise<UpsertResult> {
+    const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
+    if (rows.length === 0) return result;
+    await this.#transaction(async (tx) => {
+      const ts = now();
+      for (const run of runsWithoutRepeats(rows)) {
+        const found = await tx.run<ItemRow & { png: Buffer }>(SQL.itemsWithImagesForUpdate, [
+          run.map((r) => r.id),
+        ]);
+        const existing = new Map(found.rows.map((r) => [r.id, r]));
+        const fresh: ItemValues[] = [];
+        for (const row of run) {
+          const old = existing.get(row.id);
+          if (!old) {
+            fresh.push(row);
+            continue;
+          }
+          const imageChanged = !sameBytes(row.image, old.png);
+          const metaChanged =
+            old.title !== row.title ||
+            old.category !== row.category ||
+            old.source !== row.source ||
+            old.split !== row.split ||
+            old.original_path !== row.originalPath ||
+            JSON.stringify(sortedAttributes(old.attributes)) !== row.attributes;
+          if (!imageChanged && !metaChanged) {
+            result.unchanged++;
+            continue;
+          }
+          await tx.run(SQL.updateItem, [
+            old.label,
+            row.title,
+            row.category,
+            row.source,
+            row.split,
+            row.originalPath,
+            row.attributes,
+            ts,
+          ]);
+          tx.change('item', old.label);
+          if (imageChanged) {
+            await tx.run(SQL.updateImage, [old.label, row.image]);
+            // Old embeddings describe the old picture: drop them so catalog:embed recomputes.
+            await tx.run(SQL.deleteEmbeddingsOf, [old.label]);
+          }
+          result.updated++;
+        }
+        await this.#insert(tx, fresh, ts);
+        result.inserted += fresh.length;
+      }
+    });
+    return result;
+  }
+
+  async addItem(item: NewItem, options: AddItemOptions = {}): Promise<CatalogItem> {
+    const row = itemValues(item);
+    try {
+      return await this.#transaction(async (tx) => {
+        if ((await tx.run(SQL.itemById, [row.id])).rowCount) throw itemExists(row.id);
+        const [created] = await this.#insert(tx, [row], now());
+        if (options.embedding) {
+          const v = options.embedding.vector;
+          await tx.run(SQL.putEmbeddings, [
+            options.embedding.modelVersion,
+            [created.label],
+            [v.length],
+            [vectorToBlob(v)],
+            now(),
+          ]);
+        }
+        options.onCommitting?.(created);
+        return created;
+      });
+    } catch (err) {
+      // Another writer inserted the same id between the check and the insert.
+      if (isUniqueViolation(err, 'items_id_key')) throw itemExists(row.id);
+      throw err;
+    }
+  }
+
+  async deleteItem(id: string, hooks: WriteHooks = {}): Promise<CatalogItem | null> {
+    return this.#transaction(async (tx) => {
+      const r = (await tx.run<ItemRow>(SQL.itemByIdForUpdate, [id])).rows[0];
+      if (!r) return null;
+      await tx.run(SQL.deleteItem, [r.label]);
+      tx.change('delete', r.label);
+      const deleted = toItem(r);
+      hooks.onCommitting?.(deleted);
+      return deleted;
+    });
+  }
+
+  async updateItem(id: string, update: ItemUpdate, hooks: WriteHooks = {}): Promise<CatalogItem | null> {
+    return this.#transaction(async (tx) => {
+      const r = (await tx.run<ItemRow>(SQL.itemByIdForUpdate, [id])).rows[0];
+      if (!r) return null;
+      const row = itemValues({ ...toItem(r), ...update, image: new Uint8Array(0) });
+      const written = await tx.run<ItemRow>(SQL.updateItem, [
+        r.label,
+        row.title,
+        row.category,
+        row.source,
+        row.split,
+        row.originalPath,
+        row.attributes,
+        now(),
+      ]);
+      tx.change('item', r.label);
+      const updated = toItem(written.rows[0]);
+      hooks.onCommitting?.(updated);
+      return updated;
+    });
+  }
+
+  async putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    // One statement cannot write a row twice (ON CONFLICT refuses): the last vector of a label wins, as in SQLite.
+    const last = new Map(rows.map((r) => [r.label, r.vector]));
+    const labels = [...last.keys()];
+    const vectors = [...last.values()];
+    await this.#transaction(async (tx) => {
+      await tx.run(SQL.putEmbeddings, [
+        modelVersion,
+        labels,
+        vectors.map((v) => v.length),
+        vectors.map(vectorToBlob),
+        now(),
+      ]);
+      for (const r of rows) tx.change('item', r.label);
+    });
+  }
+
+  async getEmbedding(modelVersion: string, label: number): Promise<Float32Array | null> {
+    const r = await this.#one<{ vector: Buffer }>(SQL.getEmbedding, [modelVersion, label]);
+    return r ? blobToVector(r.vector) : null;
+  }
+
+  async *iterateEmbeddings(modelVersion: string): AsyncIterableIterator<StoredEmbedding> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.#all<{ label: number; vector: Buffer; category: string }>(SQL.embeddingPage, [
+        modelVersion,
+        after,
+        EMBEDDING_PAGE_SIZE,
+      ]);
+      for (const r of rows) yield { label: r.label, vector: blobToVector(r.vector), category: r.category };
+      if (rows.length < EMBEDDING_PAGE_SIZE) return;
+      after = rows[rows.length - 1].label;
+    }
+  }
+
+  async countEmbeddings(modelVersion: string): Promise<number> {
+    return (await this.#one<{ n: number }>(SQL.countEmbeddings, [modelVersion]))!.n;
+  }
+
+  async missingEmbeddings(
+    modelVersion: string,
+    limit: number,
+    afterLabel = Number.MIN_SAFE_INTEGER,
+  ): Promise<PendingImage[]> {
+    const rows = await this.#all<{ label: number; png: Buffer }>(SQL.missing, [
+      modelVersion,
+      afterLabel,
+      limit,
+    ]);
+    return rows.map((r) => ({ label: r.label, image: r.png }));
+  }
+
+  async embeddingVersions(): Promise<{ modelVersion: string; count: number }[]> {
+    return this.#all<{ modelVersion: string; count: number }>(SQL.embeddingVersions, []);
+  }
+
+  async recordBuild(modelVersion: string, params?: string, modelDir?: string): Promise<IndexBuild> {
+    const r = await this.#one<BuildRow>(SQL.insertBuild, [
+      modelVersion,
+      params ?? null,
+      modelDir ?? null,
+      now(),
+    ]);
+    return toBuild(r!);
+  }
+
+  async updateBuild(id: number, update: BuildUpdate): Promise<IndexBuild> {
+    const finished = update.finished || update.status === 'active' || update.status === 'failed';
+    const values = [
+      id,
+      update.status ?? null,
+      update.itemCount ?? null,
+      update.file ?? null,
+      update.checksum ?? null,
+      update.params ?? null,
+      update.error ?? null,
+      finished ? now() : null,
+    ];
+    const write = async (run: (s: Statement, v: unknown[]) => Promise<BuildRow | undefined>) => {
+      const r = await run(SQL.updateBuild, values);
+      if (!r) throw new NotFoundError(`index build ${id} not found`, 'BUILD_NOT_FOUND');
+      return toBuild(r);
+    };
+    // Only an activation is a change every replica must see; the other steps are progress.
+    if (update.status !== 'active') return write((s, v) => this.#one<BuildRow>(s, v));
+    return this.#transaction(async (tx) => {
+      const build = await write(async (s, v) => (await tx.run<BuildRow>(s, v)).rows[0]);
+      tx.change('build', null, id);
+      return build;
+    });
+  }
+
+  async getBuild(id: number): Promise<IndexBuild | null> {
+    const r = await this.#one<BuildRow>(SQL.getBuild, [id]);
+    return r ? toBuild(r) : null;
+  }
+
+  async listBuilds(limit = 20): Promise<IndexBuild[]> {
+    return (await this.#all<BuildRow>(SQL.listBuilds, [limit])).map(toBuild);
+  }
+
+  async latestCompleteBuild(modelVersion?: string): Promise<IndexBuild | null> {
+    return (await this.completeBuilds(modelVersion))[0] ?? null;
+  }
+
+  async completeBuilds(modelVersion?: string): Promise<IndexBuild[]> {
+    const rows =
+      modelVersion === undefined
+        ? await this.#all<BuildRow>(SQL.activeBuilds, [])
+        : await this.#all<BuildRow>(SQL.activeBuildsOf, [modelVersion]);
+    return rows.map(toBuild);
+  }
+
+  async failUnfinishedBuilds(
+    reason = 'interrupted: process stopped before the build finished',
+  ): Promise<number> {
+    return (await this.#query(SQL.failUnfinishedBuilds, [reason, now()])).rowCount ?? 0;
+  }
+
+  async changesAfter(seq: number, limit: number): Promise<Change[]> {
+    return this.#all<Change>(SQL.changesAfter, [seq, limit]);
+  }
+
+  async latestChangeSeq(): Promise<number> {
+    return (await this.#one<{ seq: number }>(SQL.latestChange, []))!.seq;
+  }
+
+  /** LISTEN on a connection of its own (a pooled one would be handed to queries); reconnects by itself. */
+  async listenForChanges(onWake: (seq: number) => void): Promise<ChangeListener> {
+    const listener = await listenForChanges(this.config, onWake, () => this.latestChangeSeq());
+    this.#listeners.add(listener);
+    return {
+      close: async () => {
+        this.#listeners.delete(listener);
+        await listener.close();
+      },
+    };
+  }
+
+  async createJob(type: JobRecord['type'], model: string): Promise<JobRecord> {
+    try {
+      return toJob((await this.#one<JobRow>(SQL.insertJob, [type, model, now()]))!);
+    } catch (err) {
+      if (!isUniqueViolation(err, 'jobs_one_running')) throw err;
+      const running = await this.#one<JobRow>(SQL.unfinishedJob, [type]);
+      throw new ConflictError(
+        running
+          ? `index rebuild job ${running.id} is still ${running.status}`
+          : 'another index rebuild job is still running',
+        'REBUILD_RUNNING',
+      );
+    }
+  }
+
+  async updateJob(id: number, update: JobUpdate): Promise<JobRecord> {
+    const r = await this.#one<JobRow>(SQL.updateJob, [
+      id,
+      update.status ?? null,
+      update.modelVersion ?? null,
+      update.buildId ?? null,
+      update.progress ?? null,
+      update.itemCount ?? null,
+      update.error ?? null,
+      now(),
+    ]);
+    if (!r) throw new NotFoundError(`no job with id ${id}`, 'JOB_NOT_FOUND');
+    return toJob(r);
+  }
+
+  async getJob(id: number): Promise<JobRecord | null> {
+    const r = await this.#one<JobRow>(SQL.getJob, [id]);
+    return r ? toJob(r) : null;
+  }
+
+  async latestJob(): Promise<JobRecord | null> {
+    const r = await this.#one<JobRow>(SQL.latestJob, []);
+    return r ? toJob(r) : null;
+  }
+
+  async failUnfinishedJobs(reason: string): Promise<number> {
+    return (await this.#query(SQL.failUnfinishedJobs, [reason, now()])).rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((l) => l.close()));
+    this.#listeners.clear();
+    await this.pool.end();
+  }
+
+  /** Inserts items and their images in bulk; returns them in batch order. */
+  async #insert(tx: Tx, rows: readonly ItemValues[], ts: string): Promise<CatalogItem[]> {
+    if (rows.length === 0) return [];
+    const col = <K extends keyof ItemValues>(key: K) => rows.map((r) => r[key]);
+    const inserted = await tx.run<ItemRow>(SQL.insertItems, [
+      col('id'),
+      col('title'),
+      col('category'),
+      col('source'),
+      col('split'),
+      col('originalPath'),
+      col('attributes'),
+      ts,
+    ]);
+    const byId = new Map(inserted.rows.map((r) => [r.id, toItem(r)]));
+    const items = rows.map((r) => byId.get(r.id)!);
+    await tx.run(SQL.insertImages, [items.map((i) => i.label), col('image')]);
+    for (const item of items) tx.change('item', item.label);
+    return items;
+  }
+
+  /**
+   * Runs `fn` in a transaction and appends its changes last, under an
+   * EXCLUSIVE lock on `changes` held to the commit: sequence numbers are then
+   * taken in commit order, so a follower reading `changesAfter(seq)` can never
+   * miss a number that commits later below one it has already seen. Writers
+   * serialise only for that last step, not while they write their rows. A
+   * transaction that fails appends nothing (its changes are not yet written).
+   */
+  async #transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw toDomainError(err);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const tx = new Tx(client);
+      const out = await fn(tx);
+      if (tx.changes.length > 0) {
+        await tx.run(SQL.lockChanges, []);
+        await tx.run(SQL.appendChanges, [
+          tx.changes.map((c) => c.kind),
+          tx.changes.map((c) => c.label),
+          tx.changes.map((c) => c.buildId),
+        ]);
+      }
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        // The connection itself failed: tell the pool to discard it rather than hand it out again.
+        broken = rollbackError as Error;
+      }
+      throw toDomainError(err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async #query<R extends pg.QueryResultRow>(
+    statement: Statement,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>({ ...statement, values });
+    } catch (err) {
+      throw toDomainError(err);
+    }
+  }
+
+  async #all<R extends pg.QueryResultRow>(statement: Statement, values: unknown[]): Promise<R[]> {
+    return (await this.#query<R>(statement, values)).rows;
+  }
+
+  async #one<R extends pg.QueryResultRow>(statement: Statement, values: unknown[]): Promise<R | undefined> {
+    return (await this.#query<R>(statement, values)).rows[0];
+  }
+}
