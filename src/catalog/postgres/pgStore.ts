@@ -20,7 +20,6 @@ import type { Migration } from '../migrate.ts';
 import { blobToVector, decodeCursor, encodeCursor, vectorToBlob } from '../sqliteStore.ts';
 import type {
   AddItemOptions,
-  BuildStatus,
   BuildUpdate,
   CatalogItem,
   CategoryCount,
@@ -86,97 +85,14 @@ export interface OpenPostgresOptions {
   migrations?: Migration[];
 }
 
-interface ItemRow {
-  label: number;
-  id: string;
-  title: string;
-  category: string;
-  source: string;
-  split: string | null;
-  original_path: string | null;
-  attributes: Attributes;
-  created_at: string;
-  updated_at: string;
-}
-
-interface BuildRow {
-  id: number;
-  model_version: string;
-  status: BuildStatus;
-  item_count: number | null;
-  file: string | null;
-  checksum: string | null;
-  params: string | null;
-  model_dir: string | null;
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-}
-
-interface JobRow {
-  id: number;
-  type: JobRecord['type'];
-  status: BuildStatus;
-  model: string;
-  model_version: string | null;
-  build_id: number | null;
-  progress: number;
-  item_count: number | null;
-  error: string | null;
-  started_at: string;
-  finished_at: string | null;
-}
-
 /** JSONB keeps keys in its own order: sort them, so both stores return attributes alike. */
 function sortedAttributes(attributes: Attributes): Attributes {
   return Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-function toItem(r: ItemRow): CatalogItem {
-  return {
-    label: r.label,
-    id: r.id,
-    title: r.title,
-    category: r.category,
-    source: r.source,
-    split: r.split,
-    originalPath: r.original_path,
-    attributes: sortedAttributes(r.attributes),
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toBuild(r: BuildRow): IndexBuild {
-  return {
-    id: r.id,
-    modelVersion: r.model_version,
-    status: r.status,
-    itemCount: r.item_count,
-    file: r.file,
-    checksum: r.checksum,
-    params: r.params,
-    modelDir: r.model_dir,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    error: r.error,
-  };
-}
-
-function toJob(r: JobRow): JobRecord {
-  return {
-    id: r.id,
-    type: r.type,
-    status: r.status,
-    model: r.model,
-    modelVersion: r.model_version,
-    buildId: r.build_id,
-    progress: r.progress,
-    itemCount: r.item_count,
-    error: r.error,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  };
+/** Rows come out named as `CatalogItem` (see statements.ts); only the attributes' key order differs. */
+function toItem(r: CatalogItem): CatalogItem {
+  return { ...r, attributes: sortedAttributes(r.attributes) };
 }
 
 /** An item as written: validated, defaults filled in, attributes as canonical JSON text. */
@@ -297,12 +213,12 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
   ) {}
 
   async getItem(id: string): Promise<CatalogItem | null> {
-    const r = await this.#one<ItemRow>(SQL.itemById, [id]);
+    const r = await this.#one<CatalogItem>(SQL.itemById, [id]);
     return r ? toItem(r) : null;
   }
 
   async getItemByLabel(label: number): Promise<CatalogItem | null> {
-    const r = await this.#one<ItemRow>(SQL.itemByLabel, [label]);
+    const r = await this.#one<CatalogItem>(SQL.itemByLabel, [label]);
     return r ? toItem(r) : null;
   }
 
@@ -315,8 +231,8 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
     // One extra row tells whether another page exists without a COUNT.
     const rows =
       options.category === undefined
-        ? await this.#all<ItemRow>(SQL.page, [after, limit + 1])
-        : await this.#all<ItemRow>(SQL.pageByCategory, [options.category, after, limit + 1]);
+        ? await this.#all<CatalogItem>(SQL.page, [after, limit + 1])
+        : await this.#all<CatalogItem>(SQL.pageByCategory, [options.category, after, limit + 1]);
     const items = rows.slice(0, limit).map(toItem);
     return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].label) : null };
   }
@@ -345,7 +261,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
   async *iterateItems(): AsyncIterableIterator<CatalogItem> {
     let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
-      const rows = await this.#all<ItemRow>(SQL.page, [after, ITEM_PAGE_SIZE]);
+      const rows = await this.#all<CatalogItem>(SQL.page, [after, ITEM_PAGE_SIZE]);
       for (const r of rows) yield toItem(r);
       if (rows.length < ITEM_PAGE_SIZE) return;
       after = rows[rows.length - 1].label;
@@ -374,7 +290,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
     await this.#transaction(async (tx) => {
       const ts = now();
       for (const run of runsWithoutRepeats(rows)) {
-        const found = await tx.run<ItemRow & { png: Buffer }>(SQL.itemsWithImagesForUpdate, [
+        const found = await tx.run<CatalogItem & { png: Buffer }>(SQL.itemsWithImagesForUpdate, [
           run.map((r) => r.id),
         ]);
         const existing = new Map(found.rows.map((r) => [r.id, r]));
@@ -391,23 +307,13 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
             old.category !== row.category ||
             old.source !== row.source ||
             old.split !== row.split ||
-            old.original_path !== row.originalPath ||
+            old.originalPath !== row.originalPath ||
             JSON.stringify(sortedAttributes(old.attributes)) !== row.attributes;
           if (!imageChanged && !metaChanged) {
             result.unchanged++;
             continue;
           }
-          await tx.run(SQL.updateItem, [
-            old.label,
-            row.title,
-            row.category,
-            row.source,
-            row.split,
-            row.originalPath,
-            row.attributes,
-            ts,
-          ]);
-          tx.change('item', old.label);
+          await this.#rewrite(tx, old.label, row, ts);
           if (imageChanged) {
             await tx.run(SQL.updateImage, [old.label, row.image]);
             // Old embeddings describe the old picture: drop them so catalog:embed recomputes.
@@ -450,7 +356,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
 
   async deleteItem(id: string, hooks: WriteHooks = {}): Promise<CatalogItem | null> {
     return this.#transaction(async (tx) => {
-      const r = (await tx.run<ItemRow>(SQL.itemByIdForUpdate, [id])).rows[0];
+      const r = (await tx.run<CatalogItem>(SQL.itemByIdForUpdate, [id])).rows[0];
       if (!r) return null;
       await tx.run(SQL.deleteItem, [r.label]);
       tx.change('delete', r.label);
@@ -462,21 +368,10 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
 
   async updateItem(id: string, update: ItemUpdate, hooks: WriteHooks = {}): Promise<CatalogItem | null> {
     return this.#transaction(async (tx) => {
-      const r = (await tx.run<ItemRow>(SQL.itemByIdForUpdate, [id])).rows[0];
+      const r = (await tx.run<CatalogItem>(SQL.itemByIdForUpdate, [id])).rows[0];
       if (!r) return null;
       const row = itemValues({ ...toItem(r), ...update, image: new Uint8Array(0) });
-      const written = await tx.run<ItemRow>(SQL.updateItem, [
-        r.label,
-        row.title,
-        row.category,
-        row.source,
-        row.split,
-        row.originalPath,
-        row.attributes,
-        now(),
-      ]);
-      tx.change('item', r.label);
-      const updated = toItem(written.rows[0]);
+      const updated = await this.#rewrite(tx, r.label, row, now());
       hooks.onCommitting?.(updated);
       return updated;
     });
@@ -541,13 +436,12 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
   }
 
   async recordBuild(modelVersion: string, params?: string, modelDir?: string): Promise<IndexBuild> {
-    const r = await this.#one<BuildRow>(SQL.insertBuild, [
+    return (await this.#one<IndexBuild>(SQL.insertBuild, [
       modelVersion,
       params ?? null,
       modelDir ?? null,
       now(),
-    ]);
-    return toBuild(r!);
+    ]))!;
   }
 
   async updateBuild(id: number, update: BuildUpdate): Promise<IndexBuild> {
@@ -562,27 +456,26 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
       update.error ?? null,
       finished ? now() : null,
     ];
-    const write = async (run: (s: Statement, v: unknown[]) => Promise<BuildRow | undefined>) => {
+    const write = async (run: (s: Statement, v: unknown[]) => Promise<IndexBuild | undefined>) => {
       const r = await run(SQL.updateBuild, values);
       if (!r) throw new NotFoundError(`index build ${id} not found`, 'BUILD_NOT_FOUND');
-      return toBuild(r);
+      return r;
     };
     // Only an activation is a change every replica must see; the other steps are progress.
-    if (update.status !== 'active') return write((s, v) => this.#one<BuildRow>(s, v));
+    if (update.status !== 'active') return write((s, v) => this.#one<IndexBuild>(s, v));
     return this.#transaction(async (tx) => {
-      const build = await write(async (s, v) => (await tx.run<BuildRow>(s, v)).rows[0]);
+      const build = await write(async (s, v) => (await tx.run<IndexBuild>(s, v)).rows[0]);
       tx.change('build', null, id);
       return build;
     });
   }
 
   async getBuild(id: number): Promise<IndexBuild | null> {
-    const r = await this.#one<BuildRow>(SQL.getBuild, [id]);
-    return r ? toBuild(r) : null;
+    return (await this.#one<IndexBuild>(SQL.getBuild, [id])) ?? null;
   }
 
   async listBuilds(limit = 20): Promise<IndexBuild[]> {
-    return (await this.#all<BuildRow>(SQL.listBuilds, [limit])).map(toBuild);
+    return this.#all<IndexBuild>(SQL.listBuilds, [limit]);
   }
 
   async latestCompleteBuild(modelVersion?: string): Promise<IndexBuild | null> {
@@ -590,11 +483,9 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
   }
 
   async completeBuilds(modelVersion?: string): Promise<IndexBuild[]> {
-    const rows =
-      modelVersion === undefined
-        ? await this.#all<BuildRow>(SQL.activeBuilds, [])
-        : await this.#all<BuildRow>(SQL.activeBuildsOf, [modelVersion]);
-    return rows.map(toBuild);
+    return modelVersion === undefined
+      ? this.#all<IndexBuild>(SQL.activeBuilds, [])
+      : this.#all<IndexBuild>(SQL.activeBuildsOf, [modelVersion]);
   }
 
   async failUnfinishedBuilds(
@@ -625,10 +516,10 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
 
   async createJob(type: JobRecord['type'], model: string): Promise<JobRecord> {
     try {
-      return toJob((await this.#one<JobRow>(SQL.insertJob, [type, model, now()]))!);
+      return (await this.#one<JobRecord>(SQL.insertJob, [type, model, now()]))!;
     } catch (err) {
       if (!isUniqueViolation(err, 'jobs_one_running')) throw err;
-      const running = await this.#one<JobRow>(SQL.unfinishedJob, [type]);
+      const running = await this.#one<JobRecord>(SQL.unfinishedJob, [type]);
       throw new ConflictError(
         running
           ? `index rebuild job ${running.id} is still ${running.status}`
@@ -639,7 +530,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
   }
 
   async updateJob(id: number, update: JobUpdate): Promise<JobRecord> {
-    const r = await this.#one<JobRow>(SQL.updateJob, [
+    const r = await this.#one<JobRecord>(SQL.updateJob, [
       id,
       update.status ?? null,
       update.modelVersion ?? null,
@@ -650,17 +541,15 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
       now(),
     ]);
     if (!r) throw new NotFoundError(`no job with id ${id}`, 'JOB_NOT_FOUND');
-    return toJob(r);
+    return r;
   }
 
   async getJob(id: number): Promise<JobRecord | null> {
-    const r = await this.#one<JobRow>(SQL.getJob, [id]);
-    return r ? toJob(r) : null;
+    return (await this.#one<JobRecord>(SQL.getJob, [id])) ?? null;
   }
 
   async latestJob(): Promise<JobRecord | null> {
-    const r = await this.#one<JobRow>(SQL.latestJob, []);
-    return r ? toJob(r) : null;
+    return (await this.#one<JobRecord>(SQL.latestJob, [])) ?? null;
   }
 
   async failUnfinishedJobs(reason: string): Promise<number> {
@@ -673,11 +562,27 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
     await this.pool.end();
   }
 
+  /** Writes an item's description (not its image) with its change. */
+  async #rewrite(tx: Tx, label: number, row: ItemValues, ts: string): Promise<CatalogItem> {
+    const written = await tx.run<CatalogItem>(SQL.updateItem, [
+      label,
+      row.title,
+      row.category,
+      row.source,
+      row.split,
+      row.originalPath,
+      row.attributes,
+      ts,
+    ]);
+    tx.change('item', label);
+    return toItem(written.rows[0]);
+  }
+
   /** Inserts items and their images in bulk; returns them in batch order. */
   async #insert(tx: Tx, rows: readonly ItemValues[], ts: string): Promise<CatalogItem[]> {
     if (rows.length === 0) return [];
     const col = <K extends keyof ItemValues>(key: K) => rows.map((r) => r[key]);
-    const inserted = await tx.run<ItemRow>(SQL.insertItems, [
+    const inserted = await tx.run<CatalogItem>(SQL.insertItems, [
       col('id'),
       col('title'),
       col('category'),

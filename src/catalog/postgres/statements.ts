@@ -10,8 +10,28 @@ export interface Statement {
   text: string;
 }
 
-const ITEM_COLUMNS =
+/**
+ * Columns under the names of the domain types (`CatalogItem`, `IndexBuild`,
+ * `JobRecord`), so rows need no mapping; `table` qualifies them in joins.
+ */
+function columns(list: string, table = ''): string {
+  return list
+    .split(', ')
+    .map((column) => {
+      const camel = column.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase());
+      return camel === column ? `${table}${column}` : `${table}${column} AS "${camel}"`;
+    })
+    .join(', ');
+}
+const ITEM_LIST =
   'label, id, title, category, source, split, original_path, attributes, created_at, updated_at';
+const ITEM_COLUMNS = columns(ITEM_LIST);
+const BUILD_COLUMNS = columns(
+  'id, model_version, status, item_count, file, checksum, params, model_dir, started_at, finished_at, error',
+);
+const JOB_COLUMNS = columns(
+  'id, type, status, model, model_version, build_id, progress, item_count, error, started_at, finished_at',
+);
 
 function statements<K extends string>(texts: Record<K, string>): Record<K, Statement> {
   const out = {} as Record<K, Statement>;
@@ -29,7 +49,7 @@ export const SQL = statements({
   itemByIdForUpdate: `SELECT ${ITEM_COLUMNS} FROM items WHERE id = $1 FOR UPDATE`,
   itemByLabel: `SELECT ${ITEM_COLUMNS} FROM items WHERE label = $1`,
   // Locked in label order, so two batches sharing items wait for each other instead of deadlocking.
-  itemsWithImagesForUpdate: `SELECT ${ITEM_COLUMNS.replace(/(\w+)/g, 'i.$1')}, im.png
+  itemsWithImagesForUpdate: `SELECT ${columns(ITEM_LIST, 'i.')}, im.png
     FROM items i JOIN item_images im USING (label) WHERE i.id = ANY($1::text[])
     ORDER BY i.label FOR UPDATE OF i`,
   page: `SELECT ${ITEM_COLUMNS} FROM items WHERE label > $1 ORDER BY label LIMIT $2`,
@@ -68,16 +88,17 @@ export const SQL = statements({
   embeddingVersions: `SELECT model_version AS "modelVersion", COUNT(*) AS count FROM embeddings
     GROUP BY model_version ORDER BY model_version COLLATE "C"`,
   insertBuild: `INSERT INTO index_builds (model_version, status, params, model_dir, started_at)
-    VALUES ($1, 'queued', $2, $3, $4::timestamptz) RETURNING *`,
+    VALUES ($1, 'queued', $2, $3, $4::timestamptz) RETURNING ${BUILD_COLUMNS}`,
   updateBuild: `UPDATE index_builds SET status = COALESCE($2::text, status),
     item_count = COALESCE($3::int, item_count), file = COALESCE($4::text, file),
     checksum = COALESCE($5::text, checksum), params = COALESCE($6::text, params),
     error = COALESCE($7::text, error), finished_at = COALESCE($8::timestamptz, finished_at)
-    WHERE id = $1 RETURNING *`,
-  getBuild: 'SELECT * FROM index_builds WHERE id = $1',
-  listBuilds: 'SELECT * FROM index_builds ORDER BY id DESC LIMIT $1',
-  activeBuilds: `SELECT * FROM index_builds WHERE status = 'active' ORDER BY id DESC`,
-  activeBuildsOf: `SELECT * FROM index_builds WHERE status = 'active' AND model_version = $1 ORDER BY id DESC`,
+    WHERE id = $1 RETURNING ${BUILD_COLUMNS}`,
+  getBuild: `SELECT ${BUILD_COLUMNS} FROM index_builds WHERE id = $1`,
+  listBuilds: `SELECT ${BUILD_COLUMNS} FROM index_builds ORDER BY id DESC LIMIT $1`,
+  activeBuilds: `SELECT ${BUILD_COLUMNS} FROM index_builds WHERE status = 'active' ORDER BY id DESC`,
+  activeBuildsOf: `SELECT ${BUILD_COLUMNS} FROM index_builds WHERE status = 'active' AND model_version = $1
+    ORDER BY id DESC`,
   failUnfinishedBuilds: `UPDATE index_builds SET status = 'failed', error = $1, finished_at = $2::timestamptz
     WHERE ${UNFINISHED}`,
   // EXCLUSIVE blocks other appenders until this transaction ends, and no reader.
@@ -88,15 +109,16 @@ export const SQL = statements({
     ORDER BY t.n`,
   changesAfter: `SELECT seq, kind, label, build_id AS "buildId" FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2`,
   latestChange: 'SELECT COALESCE(MAX(seq), 0) AS seq FROM changes',
-  insertJob: `INSERT INTO jobs (type, status, model, started_at) VALUES ($1, 'queued', $2, $3::timestamptz) RETURNING *`,
-  unfinishedJob: `SELECT * FROM jobs WHERE type = $1 AND ${UNFINISHED}`,
-  getJob: 'SELECT * FROM jobs WHERE id = $1',
-  latestJob: 'SELECT * FROM jobs ORDER BY id DESC LIMIT 1',
+  insertJob: `INSERT INTO jobs (type, status, model, started_at) VALUES ($1, 'queued', $2, $3::timestamptz)
+    RETURNING ${JOB_COLUMNS}`,
+  unfinishedJob: `SELECT ${JOB_COLUMNS} FROM jobs WHERE type = $1 AND ${UNFINISHED}`,
+  getJob: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`,
+  latestJob: `SELECT ${JOB_COLUMNS} FROM jobs ORDER BY id DESC LIMIT 1`,
   updateJob: `UPDATE jobs SET status = COALESCE($2::text, status),
     model_version = COALESCE($3::text, model_version), build_id = COALESCE($4::bigint, build_id),
     progress = COALESCE($5::float8, progress), item_count = COALESCE($6::int, item_count),
     error = COALESCE($7::text, error),
     finished_at = CASE WHEN $2::text IN ('active', 'failed') THEN $8::timestamptz ELSE finished_at END
-    WHERE id = $1 RETURNING *`,
+    WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
   failUnfinishedJobs: `UPDATE jobs SET status = 'failed', error = $1, finished_at = $2::timestamptz WHERE ${UNFINISHED}`,
 });
