@@ -1,14 +1,19 @@
 /**
  * Training-step throughput (images/s at batch 128: forward, loss, backward, Adam update) of the
- * project's network and losses on each tfjs backend that loads, with PyTorch running the same
- * network and batch (../shared/peers/torch-train/train.py) measured in the same run for a ratio.
+ * project's networks and losses on each tfjs backend that loads, on one thread and data-parallel on
+ * --threads worker threads (src/train/parallel, as `npm run train -- --threads N`), with PyTorch
+ * running the same network and batch on the same thread counts (../shared/peers/torch-train/train.py
+ * --arch seed|H --threads N) measured in the same run for a ratio.
  *
- *   npm run bench:train -- [--losses softmax,batch_all,batch_hard] [--steps 30] [--repeats 3]
- *                          [--cpu-steps 1] [--torch-steps 50] [--threads 1] [--arch seed]
+ *   npm run bench:train -- [--arch seed,improved] [--threads 2] [--losses softmax,batch_all,batch_hard]
+ *                          [--steps 30] [--repeats 3] [--cpu-steps 1] [--torch-steps 50] [--wasm-threads 1]
  *   npm run bench:train -- --profile softmax [--steps 10] [--arch seed]
  *
- * Prints one JSON document on stdout. The wasm figure is the median of --repeats timed runs that
- * alternate with the PyTorch runs, so that load from other processes hits both alike.
+ * Prints one JSON document on stdout. Each wasm figure is the median of --repeats timed runs that
+ * alternate with the PyTorch runs, so that load from other processes hits both alike; the load
+ * average is recorded before and after every run.
+ * --wasm-threads N runs tfjs-backend-wasm's multi-threaded build with N XNNPACK threads (kernels of
+ * the backend's own; the project's kernels stay single-threaded).
  * --profile LOSS prints instead where one wasm step's time goes: kernel wall times (tf.profile)
  * per kernel and input shapes, slowest first.
  */
@@ -24,7 +29,8 @@ import { loadFashionMnistSplit } from '../src/data/fashionMnist.ts';
 import type { ImageSet } from '../src/data/types.ts';
 import { registerWasmKernels, useWasmThreads } from '../src/model/kernels/index.ts';
 import { type Arch, buildNetwork } from '../src/model/network.ts';
-import { computeLoss, forward, trainingView } from '../src/train/objective.ts';
+import { computeLoss, type Forward, forward, trainingView } from '../src/train/objective.ts';
+import { type DataParallel, startDataParallel } from '../src/train/parallel/dataParallel.ts';
 
 type Loss = 'softmax' | 'batch_all' | 'batch_hard';
 const BATCH = 128;
@@ -39,8 +45,9 @@ const { values: args } = parseArgs({
     repeats: { type: 'string', default: '3' },
     'cpu-steps': { type: 'string', default: '1' },
     'torch-steps': { type: 'string', default: '50' },
-    threads: { type: 'string', default: '1' },
-    arch: { type: 'string', default: 'seed' },
+    threads: { type: 'string', default: '2' },
+    'wasm-threads': { type: 'string', default: '1' },
+    arch: { type: 'string', default: 'seed,improved' },
     // Internal: run one timed measurement in this process and print it (see measureInChild).
     measure: { type: 'string' },
     profile: { type: 'string' },
@@ -54,7 +61,12 @@ const repeats = Number(args.repeats);
 const cpuSteps = Number(args['cpu-steps']);
 const torchSteps = Number(args['torch-steps']);
 const threads = Number(args.threads);
-const arch = args.arch as Arch;
+const threadCounts = threads > 1 ? [1, threads] : [1];
+const wasmThreads = Number(args['wasm-threads']);
+const archs = args.arch.split(',') as Arch[];
+/** The architecture a --measure/--profile child runs. */
+const arch = archs[0];
+const TORCH_ARCH: Record<Arch, string> = { seed: 'seed', improved: 'H' };
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -84,28 +96,34 @@ function makeBatches(set: ImageSet, count: number): { xs: tf.Tensor4D; labels: t
 
 interface Trainer {
   step(i: number): number;
-  dispose(): void;
+  dispose(): Promise<void>;
 }
 
-function makeTrainer(loss: Loss, set: ImageSet): Trainer {
+/** The trainer's step (src/train/trainer.ts), in this thread or on `workers` data-parallel threads. */
+async function makeTrainer(loss: Loss, set: ImageSet, workers: number): Promise<Trainer> {
   const model = buildNetwork({ arch, head: loss === 'softmax' ? 'softmax' : 'embedding', seed: 1 });
   const view = trainingView(model);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.adam(1e-3);
   const batches = makeBatches(set, 8);
+  const parallel: DataParallel | undefined =
+    workers > 1
+      ? await startDataParallel(view, { threads: workers, maxBatch: BATCH, backend: tf.getBackend() })
+      : undefined;
   return {
     step(i) {
       const { xs, labels } = batches[i % batches.length];
       return tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(
-          () => computeLoss(loss, labels, forward(view, xs, true), { margin: 0.5 }).loss,
-          variables,
-        );
+        const lossOf = (out: Forward) => computeLoss(loss, labels, out, { margin: 0.5 }).loss;
+        const { value, grads } = parallel
+          ? parallel.variableGrads(xs, lossOf)
+          : tf.variableGrads(() => lossOf(forward(view, xs, true)), variables);
         optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name] })));
         return value.dataSync()[0];
       });
     },
-    dispose() {
+    async dispose() {
+      await parallel?.close();
       optimizer.dispose();
       model.dispose();
       for (const b of batches) tf.dispose([b.xs, b.labels]);
@@ -132,42 +150,46 @@ function torchAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function runTorch(loss: Loss): number | undefined {
+function runTorch(net: Arch, loss: Loss, torchThreads: number): number | undefined {
   const r = spawnSync(
     PYTHON,
-    [TORCH_SCRIPT, '--loss', loss, '--threads', String(threads), '--steps-only', String(torchSteps)],
+    [
+      TORCH_SCRIPT,
+      ...['--arch', TORCH_ARCH[net], '--loss', loss, '--threads', String(torchThreads)],
+      ...['--steps-only', String(torchSteps)],
+    ],
     { cwd: path.dirname(TORCH_SCRIPT), encoding: 'utf8', timeout: 600_000 },
   );
   const line = r.stdout?.trim().split('\n').pop();
   if (r.status !== 0 || !line) {
-    process.stderr.write(`torch run failed (${loss}): ${r.stderr?.slice(-500)}\n`);
+    process.stderr.write(`torch run failed (${net} ${loss}): ${r.stderr?.slice(-500)}\n`);
     return undefined;
   }
   return (JSON.parse(line) as { images_per_s: number }).images_per_s;
 }
 
-async function warmTrainer(backend: string, loss: Loss): Promise<Trainer | undefined> {
-  if (backend === 'wasm') useWasmThreads(threads);
+async function warmTrainer(backend: string, loss: Loss, workers = 1): Promise<Trainer | undefined> {
+  if (backend === 'wasm') useWasmThreads(wasmThreads);
   registerWasmKernels();
   if (!(await tf.setBackend(backend).catch(() => false))) {
     console.log(JSON.stringify({ error: `backend ${backend} does not load here` }));
     return undefined;
   }
-  const trainer = makeTrainer(loss, await loadFashionMnistSplit('test'));
+  const trainer = await makeTrainer(loss, await loadFashionMnistSplit('test'), workers);
   for (let i = 0; i < Number(args.warmup); i++) trainer.step(i); // kernel setup, XNNPACK operators, JIT
   return trainer;
 }
 
 /** The timed steps of one backend and loss, in a fresh process like each PyTorch run (see main). */
 async function measure(backend: string, loss: Loss): Promise<void> {
-  const trainer = await warmTrainer(backend, loss);
+  const trainer = await warmTrainer(backend, loss, threads);
   if (trainer === undefined) return;
   const warmup = Number(args.warmup);
   const tensorsBefore = tf.memory().numTensors;
   const timed = timeSteps(trainer, backend === 'cpu' ? cpuSteps : steps, warmup);
   // Without warm-up the first step creates the optimizer's moment tensors: no leak check then.
   const leaked = warmup > 0 ? tf.memory().numTensors - tensorsBefore : 0;
-  trainer.dispose();
+  await trainer.dispose();
   console.log(JSON.stringify({ ...timed, leaked }));
 }
 
@@ -204,10 +226,10 @@ async function profile(loss: Loss): Promise<void> {
   console.log(JSON.stringify(report, null, 2));
 }
 
-function measureInChild(backend: string, loss: Loss): Timed | undefined {
+function measureInChild(backend: string, net: Arch, loss: Loss, workers: number): Timed | undefined {
   const script = fileURLToPath(import.meta.url);
-  const childArgs = ['--measure', backend, '--loss', loss, '--arch', arch, '--steps', String(steps)];
-  childArgs.push('--threads', String(threads));
+  const childArgs = ['--measure', backend, '--loss', loss, '--arch', net, '--steps', String(steps)];
+  childArgs.push('--threads', String(workers), '--wasm-threads', String(wasmThreads));
   childArgs.push('--cpu-steps', String(cpuSteps), '--warmup', backend === 'cpu' ? '0' : args.warmup);
   // process.execArgv carries tsx's loader flags.
   const r = spawnSync(process.execPath, [...process.execArgv, script, ...childArgs], {
@@ -219,83 +241,105 @@ function measureInChild(backend: string, loss: Loss): Timed | undefined {
     ? (JSON.parse(line) as Timed & { leaked?: number; error?: string })
     : undefined;
   if (r.status !== 0 || parsed === undefined || parsed.error) {
-    process.stderr.write(`${backend} ${loss} run failed: ${parsed?.error ?? r.stderr?.slice(-800)}\n`);
+    process.stderr.write(`${backend} ${net} ${loss} run failed: ${parsed?.error ?? r.stderr?.slice(-800)}\n`);
     return undefined;
   }
-  if (parsed.leaked) throw new Error(`${backend} ${loss}: ${parsed.leaked} tensors leaked per run`);
+  if (parsed.leaked) throw new Error(`${backend} ${net} ${loss}: ${parsed.leaked} tensors leaked per run`);
   return parsed;
 }
 
-/**
- * Each measurement runs in a fresh process, alternating wasm and PyTorch runs per loss, so that
- * both meet the same scheduler treatment and the same load from other processes on this machine.
- */
-async function main(): Promise<void> {
-  // The PyTorch script has the seed network only: no ratio for another architecture.
-  const withTorch = arch === 'seed' && torchAvailable();
-  const results: Record<string, unknown> = {};
-  const wasmRuns: Record<string, Timed[]> = {};
-  const torchRuns: Record<string, number[]> = {};
-  const cpuRuns: Record<string, number> = {};
-  const backends = new Set<string>();
+const loadavg = () => os.loadavg().map((l) => round(l, 2));
+type PerThreads<T> = Record<string, T>;
+const byThreads = <T>(f: (t: number) => T): PerThreads<T> =>
+  Object.fromEntries(threadCounts.map((t) => [String(t), f(t)]));
+const ratio = (a: number | null | undefined, b: number | null | undefined, d = 3) =>
+  a != null && b != null ? round(a / b, d) : null;
 
-  for (const loss of losses) {
-    wasmRuns[loss] = [];
-    torchRuns[loss] = [];
-    for (let r = 0; r < repeats; r++) {
+interface Runs {
+  wasm: Timed[];
+  torch: number[];
+  /** Load average (1, 5, 15 min) after each wasm run. */
+  loadavg: number[][];
+}
+
+/** One architecture and loss: --repeats rounds of (PyTorch, wasm) at every thread count. */
+function runLoss(net: Arch, loss: Loss, withTorch: boolean): Record<string, unknown> {
+  const runs: PerThreads<Runs> = byThreads(() => ({ wasm: [], torch: [], loadavg: [] }));
+  for (let r = 0; r < repeats; r++) {
+    for (const t of threadCounts) {
+      const slot = runs[String(t)];
       if (withTorch) {
-        const t = runTorch(loss);
-        if (t !== undefined) torchRuns[loss].push(t);
+        const p = runTorch(net, loss, t);
+        if (p !== undefined) slot.torch.push(p);
       }
-      const w = measureInChild('wasm', loss);
-      if (w === undefined) break;
-      backends.add('wasm');
-      wasmRuns[loss].push(w);
+      const w = measureInChild('wasm', net, loss, t);
+      if (w === undefined) continue;
+      slot.wasm.push(w);
+      slot.loadavg.push(loadavg());
       process.stderr.write(
-        `${loss} ${r + 1}/${repeats}: wasm ${round(w.imagesPerS)} img/s, pytorch ${torchRuns[loss].at(-1) ?? '-'} img/s\n`,
+        `${net} ${loss} ${t} thread(s) ${r + 1}/${repeats}: wasm ${round(w.imagesPerS)} img/s, pytorch ${slot.torch.at(-1) ?? '-'} img/s, load ${loadavg().join(' ')}\n`,
       );
     }
-    if (cpuSteps > 0) {
-      const c = measureInChild('cpu', loss);
-      if (c !== undefined) {
-        backends.add('cpu');
-        cpuRuns[loss] = c.imagesPerS;
-        process.stderr.write(`${loss}: cpu ${round(c.imagesPerS, 2)} img/s\n`);
-      }
-    }
   }
-
-  for (const loss of losses) {
-    const wasm = wasmRuns[loss]?.length ? median(wasmRuns[loss].map((t) => t.imagesPerS)) : undefined;
-    const torch = torchRuns[loss]?.length ? median(torchRuns[loss]) : undefined;
-    const cpu = cpuRuns[loss];
-    results[loss] = {
-      wasm_images_per_s: wasm === undefined ? null : round(wasm),
-      wasm_runs: wasmRuns[loss]?.map((t) => round(t.imagesPerS)) ?? [],
-      wasm_images_per_cpu_s: wasmRuns[loss]?.length
-        ? round(median(wasmRuns[loss].map((t) => t.cpuImagesPerS)))
-        : null,
-      cpu_images_per_s: cpu === undefined ? null : round(cpu, 2),
-      ratio_wasm_vs_cpu: wasm !== undefined && cpu !== undefined ? round(wasm / cpu) : null,
-      pytorch_images_per_s: torch === undefined ? null : round(torch),
-      pytorch_runs: torchRuns[loss] ?? [],
-      ratio_vs_pytorch: wasm !== undefined && torch !== undefined ? round(wasm / torch, 3) : null,
-    };
+  const wasm = byThreads((t) => {
+    const ws = runs[String(t)].wasm;
+    return ws.length ? round(median(ws.map((w) => w.imagesPerS))) : null;
+  });
+  const torch = byThreads((t) => {
+    const ps = runs[String(t)].torch;
+    return ps.length ? round(median(ps)) : null;
+  });
+  let cpu: number | undefined;
+  if (cpuSteps > 0) {
+    cpu = measureInChild('cpu', net, loss, 1)?.imagesPerS;
+    if (cpu !== undefined) process.stderr.write(`${net} ${loss}: cpu ${round(cpu, 2)} img/s\n`);
   }
+  const last = String(threadCounts.at(-1));
+  return {
+    wasm_images_per_s: wasm,
+    wasm_runs: byThreads((t) => runs[String(t)].wasm.map((w) => round(w.imagesPerS))),
+    wasm_images_per_cpu_s: byThreads((t) => {
+      const ws = runs[String(t)].wasm;
+      return ws.length ? round(median(ws.map((w) => w.cpuImagesPerS))) : null;
+    }),
+    speedup_vs_1_thread: threadCounts.length > 1 ? ratio(wasm[last], wasm['1']) : null,
+    pytorch_images_per_s: torch,
+    pytorch_runs: byThreads((t) => runs[String(t)].torch),
+    pytorch_speedup_vs_1_thread: threadCounts.length > 1 ? ratio(torch[last], torch['1']) : null,
+    ratio_vs_pytorch: byThreads((t) => ratio(wasm[String(t)], torch[String(t)])),
+    loadavg_per_run: byThreads((t) => runs[String(t)].loadavg),
+    cpu_images_per_s: cpu === undefined ? null : round(cpu, 2),
+    ratio_wasm_vs_cpu: ratio(wasm['1'], cpu, 1),
+  };
+}
 
+/**
+ * Each measurement runs in a fresh process, alternating wasm and PyTorch runs per loss and thread
+ * count, so that both meet the same scheduler treatment and the same load from other processes.
+ */
+async function main(): Promise<void> {
+  const withTorch = torchAvailable();
+  const loadavgBefore = loadavg();
+  const results: Record<string, Record<string, unknown>> = {};
+  for (const net of archs) {
+    results[net] = {};
+    for (const loss of losses) results[net][loss] = runLoss(net, loss, withTorch);
+  }
   const report = {
     bench: 'train-throughput',
     batch: BATCH,
-    arch,
-    threads,
+    archs,
+    pytorch_archs: archs.map((a) => TORCH_ARCH[a]),
+    threads: threadCounts,
+    wasm_xnnpack_threads: wasmThreads,
     steps_per_run: steps,
     repeats,
     cpu_steps: cpuSteps,
     pytorch_steps: withTorch ? torchSteps : null,
-    backends: [...backends],
     node: process.version,
     cores: os.cpus().length,
-    loadavg_after: os.loadavg().map((l) => round(l, 2)),
+    loadavg_before: loadavgBefore,
+    loadavg_after: loadavg(),
     results,
   };
   console.log(JSON.stringify(report, null, 2));
