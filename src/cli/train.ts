@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
@@ -27,6 +28,8 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --val-count N         validation images held out of the 60k (default ${DEFAULT_CONFIG.valCount})
   --val-limit N         validate on the first N of them only (default: all)
   --log-every N         steps between metric lines in metrics.jsonl (default ${DEFAULT_CONFIG.logEvery})
+  --threads N           worker threads that split each batch, same weights to float rounding
+                        (default: the available cores, ${availableParallelism()}; 1 = this thread only)
   --backend tensorflow|wasm|cpu   (default: TFJS_BACKEND or the fastest that loads)
   --resume              continue from models/NAME/checkpoint
   --no-progress         no progress bar`;
@@ -70,6 +73,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       'val-count': { type: 'string' },
       'val-limit': { type: 'string' },
       'log-every': { type: 'string' },
+      threads: { type: 'string' },
       backend: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean' },
@@ -98,6 +102,12 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     valCount: num(values['val-count'], d.valCount, '--val-count'),
     valLimit: num(values['val-limit'], d.valLimit, '--val-limit'),
     logEvery: num(values['log-every'], d.logEvery, '--log-every'),
+    // A tiny batch cannot feed every core: the default never exceeds it.
+    threads: num(
+      values.threads,
+      Math.min(availableParallelism(), num(values.batch, d.batchSize, '--batch')),
+      '--threads',
+    ),
     out: values.out ?? '',
     resume: values.resume ?? false,
     progress: !(values['no-progress'] ?? false),

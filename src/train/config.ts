@@ -36,6 +36,11 @@ export interface TrainConfig {
   valLimit: number;
   /** Steps between metric lines in metrics.jsonl. */
   logEvery: number;
+  /**
+   * Worker threads that split each batch (src/train/parallel); 1 trains in this thread. Not part of
+   * the run's identity: any count gives the same weights to float rounding, so --resume may change it.
+   */
+  threads: number;
   resume: boolean;
   /** Show the cli-progress bar on stderr. */
   progress: boolean;
@@ -63,6 +68,8 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   valCount: 5000,
   valLimit: 0,
   logEvery: 50,
+  // The CLI defaults to the available cores; programmatic runs (tests) stay in one thread.
+  threads: 1,
   resume: false,
   progress: false,
   command: '',
@@ -93,6 +100,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   check(Number.isInteger(c.valCount) && c.valCount >= 0, '--val-count must be a non-negative integer');
   check(Number.isInteger(c.valLimit) && c.valLimit >= 0, '--val-limit must be a non-negative integer');
   check(Number.isInteger(c.logEvery) && c.logEvery >= 1, '--log-every must be a positive integer');
+  check(
+    Number.isInteger(c.threads) && c.threads >= 1 && c.threads <= c.batchSize,
+    '--threads must be an integer from 1 to the batch size',
+  );
   check(c.out.trim() !== '', '--out is required');
   check(!c.softMargin || c.loss === 'batch_hard', '--soft-margin applies to --loss batch_hard only');
   if (c.sampler === 'pk') {
@@ -108,7 +119,15 @@ export function validateConfig(c: TrainConfig): TrainConfig {
 
 /** The hyper-parameters that must match for --resume to continue the same run. */
 export function runIdentity(c: TrainConfig): Record<string, unknown> {
-  const { out: _out, resume: _resume, progress: _progress, command: _command, logEvery: _log, ...rest } = c;
+  const {
+    out: _out,
+    resume: _resume,
+    progress: _progress,
+    command: _command,
+    logEvery: _log,
+    threads: _threads,
+    ...rest
+  } = c;
   return rest;
 }
 

@@ -16,7 +16,8 @@ import { embeddingMetricsTensor, unpackMetrics } from '../model/trainMetrics.ts'
 import { BatchBuilder } from './batches.ts';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { type LossName, runIdentity, sameRunIdentity, type TrainConfig, validateConfig } from './config.ts';
-import { computeLoss, forward, trainingView } from './objective.ts';
+import { computeLoss, type Forward, forward, trainingView } from './objective.ts';
+import { startDataParallel } from './parallel/dataParallel.ts';
 import { createProgress } from './progress.ts';
 import { type EpochRecord, MetricAccumulator, type MetricSummary, type StepRecord } from './records.ts';
 import { type BatchSampler, epochSeed, pkSampler, randomSampler } from './sampler.ts';
@@ -138,6 +139,11 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     'training',
   );
 
+  // The same gradients from worker threads, each computing its rows of every batch.
+  const parallel =
+    config.threads > 1
+      ? await startDataParallel(view, { threads: config.threads, maxBatch: config.batchSize, backend })
+      : undefined;
   try {
     while (state.epoch < config.epochs && !interrupted) {
       const epoch = state.epoch;
@@ -168,13 +174,15 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
           const { xs, labels } = builder.build(trainSet, indices, shiftRng);
           let embedding: tf.Tensor2D | undefined;
           let fpos: tf.Scalar | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const out = forward(view, xs, true);
+          const lossOf = (out: Forward) => {
             const res = computeLoss(lossName, labels, out, tripletOpts);
             if (wantMetrics) embedding = tf.keep(out.embedding);
             if (res.fractionPositive) fpos = tf.keep(res.fractionPositive);
             return res.loss;
-          }, variables);
+          };
+          const { value, grads } = parallel
+            ? parallel.variableGrads(xs, lossOf)
+            : tf.variableGrads(() => lossOf(forward(view, xs, true)), variables);
           optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name] })));
           const values = embedding
             ? embeddingMetricsTensor(labels, embedding, tripletOpts).dataSync()
@@ -261,6 +269,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     }
   } finally {
     progress.stop();
+    await parallel?.close();
   }
 
   state.wallTimeSeconds = elapsed();
@@ -299,6 +308,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     },
     datasetChecksums: data.checksums,
     backend,
+    threads: config.threads,
     epochs: state.epoch,
     wallTimeSeconds: state.wallTimeSeconds,
     finalMetrics: last ? { train: last.train, validation: last.validation } : null,
