@@ -3,21 +3,36 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { initBackend } from '../model/backend.ts';
+import { DISTANCES, type DistanceName, MINERS, type MinerName, REDUCERS } from '../model/losses.ts';
 import type { Arch, Init } from '../model/network.ts';
 import type { Augmentation } from '../train/augment.ts';
-import { DEFAULT_CONFIG, type LossName, type LrSchedule, type TrainConfig } from '../train/config.ts';
+import {
+  type DatasetKind,
+  DEFAULT_CONFIG,
+  type LossName,
+  type LrSchedule,
+  type ReducerChoice,
+  type TrainConfig,
+} from '../train/config.ts';
 import type { SamplerKind } from '../train/sampler.ts';
 import { train } from '../train/trainer.ts';
 
 const USAGE = `Usage: npm run train -- --out models/NAME [options]
-  --loss batch_hard|batch_all|semi_hard|softmax   (default ${DEFAULT_CONFIG.loss})
+  --loss batch_hard|batch_all|semi_hard|softmax|triplet   (default ${DEFAULT_CONFIG.loss})
+  --miner ${MINERS.join('|')}   --loss triplet's miner (default ${DEFAULT_CONFIG.miner})
+  --reducer ${REDUCERS.join('|')}   --loss triplet's average (default: the miner's)
+  --distance ${DISTANCES.join('|')}   of the triplet losses (default ${DEFAULT_CONFIG.distance})
   --epochs N            (default ${DEFAULT_CONFIG.epochs})
   --batch N             (default ${DEFAULT_CONFIG.batchSize})
   --lr X                Adam learning rate (default ${DEFAULT_CONFIG.lr})
   --lr-schedule constant|cosine (default ${DEFAULT_CONFIG.lrSchedule})
   --margin X            triplet margin (default ${DEFAULT_CONFIG.margin})
-  --squared             squared euclidean distances in the triplet loss
-  --soft-margin         batch_hard with softplus(d_hp - d_hn) instead of the hinge (no margin)
+  --squared             same as --distance squared
+  --soft-margin         batch_hard|triplet with softplus(d_ap - d_an) instead of the hinge (no margin)
+  --dataset fashion-mnist|folder   (default ${DEFAULT_CONFIG.dataset})
+  --dir DIR --metadata items.csv   --dataset folder: a shop's photos in the catalog import's format
+                        (id,title,category,file; or .jsonl); the categories are the labels
+  --val-fraction X      --dataset folder: share of the images held out for validation (default ${DEFAULT_CONFIG.valFraction})
   --sampler pk|random   (default ${DEFAULT_CONFIG.sampler}); --pk-classes P (default ${DEFAULT_CONFIG.pkClasses}, K = batch/P)
   --arch seed|improved  (default ${DEFAULT_CONFIG.arch})
   --init glorot|he      weight initialisation (default ${DEFAULT_CONFIG.init})
@@ -61,6 +76,13 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       'lr-schedule': { type: 'string' },
       margin: { type: 'string' },
       squared: { type: 'boolean' },
+      distance: { type: 'string' },
+      miner: { type: 'string' },
+      reducer: { type: 'string' },
+      dataset: { type: 'string' },
+      dir: { type: 'string' },
+      metadata: { type: 'string' },
+      'val-fraction': { type: 'string' },
       'soft-margin': { type: 'boolean' },
       sampler: { type: 'string' },
       'pk-classes': { type: 'string' },
@@ -83,14 +105,22 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
   });
   const d = DEFAULT_CONFIG;
   const config: TrainConfig = {
-    loss: (values.loss ?? d.loss) as LossName,
+    // batch-all and batch_all alike: miner names are hyphenated, and the two spellings are easily mixed.
+    loss: (values.loss ?? d.loss).replaceAll('-', '_') as LossName,
     epochs: num(values.epochs, d.epochs, '--epochs'),
     batchSize: num(values.batch, d.batchSize, '--batch'),
     lr: num(values.lr, d.lr, '--lr'),
     lrSchedule: (values['lr-schedule'] ?? d.lrSchedule) as LrSchedule,
     margin: num(values.margin, d.margin, '--margin'),
     squared: values.squared ?? d.squared,
+    distance: (values.distance ?? d.distance) as DistanceName,
+    miner: (values.miner ?? d.miner) as MinerName,
+    reducer: (values.reducer ?? d.reducer) as ReducerChoice,
     softMargin: values['soft-margin'] ?? d.softMargin,
+    dataset: (values.dataset ?? d.dataset) as DatasetKind,
+    dir: values.dir ?? d.dir,
+    metadata: values.metadata ?? d.metadata,
+    valFraction: num(values['val-fraction'], d.valFraction, '--val-fraction'),
     sampler: (values.sampler ?? d.sampler) as SamplerKind,
     pkClasses: num(values['pk-classes'], d.pkClasses, '--pk-classes'),
     arch: (values.arch ?? d.arch) as Arch,

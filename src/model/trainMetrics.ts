@@ -1,17 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '../data/random.ts';
 import {
+  allTripletsMiner,
+  batchHardMiner,
   DEFAULT_MARGIN,
-  hardestDistances,
-  hingeSumAndCount,
+  distanceMatrix,
+  lossDistance,
+  type MiningInput,
   pairwiseDistances,
   type TripletOptions,
-  tripletMasks,
-  validTripletCount,
 } from './losses.ts';
 
 /** Per-batch diagnostics of an embedding; distances are euclidean (not squared) for readability. */
 export interface EmbeddingMetrics {
-  /** Positive triplets / valid triplets, with the loss's margin and distance (squared or not). */
+  /** Positive triplets / valid triplets, with the loss's margin and distance. */
   fractionPositive: number;
   meanNorm: number;
   /** Mean distance over pairs i ≠ j. */
@@ -30,47 +32,64 @@ export const METRIC_KEYS = [
   'meanHardestNegative',
 ] as const satisfies readonly (keyof EmbeddingMetrics)[];
 
+function download(t: tf.Tensor): Float32Array {
+  const values = t.dataSync() as Float32Array;
+  t.dispose();
+  return values;
+}
+
 /**
- * All metrics packed in one [5] tensor (order: METRIC_KEYS) so that reading them costs one
- * download. Anchors without positives (or negatives) are left out of the hardest-distance means.
+ * The metrics of one batch. The triplet figures are the miners' own statistics (the all-triplets
+ * miner at the loss's margin and distance, the batch-hard miner on euclidean distances), so they
+ * cannot drift from what the losses see. Anchors without positives (or negatives) are left out of
+ * the hardest-distance means.
  */
+export function embeddingMetrics(
+  labels: tf.Tensor1D,
+  emb: tf.Tensor2D,
+  opts: TripletOptions = {},
+): EmbeddingMetrics {
+  const [n, dim] = emb.shape;
+  const values = emb.dataSync();
+  const euclidean = download(pairwiseDistances(emb));
+  const distance = lossDistance(opts);
+  const input = (distances: ArrayLike<number>): MiningInput => ({
+    n,
+    labels: labels.dataSync(),
+    distances,
+    embeddings: () => ({ values, dim }),
+    // Neither miner samples; a fixed stream keeps the function pure all the same.
+    rng: createRng(0),
+  });
+  const lossDistances = distance === 'euclidean' ? euclidean : download(distanceMatrix(emb, distance));
+  const all = allTripletsMiner({ margin: opts.margin ?? DEFAULT_MARGIN })(input(lossDistances)).stats;
+  const hard = batchHardMiner()(input(euclidean)).stats;
+
+  let normSum = 0;
+  for (let i = 0; i < n; i++) {
+    let sq = 0;
+    for (let k = 0; k < dim; k++) sq += values[i * dim + k] ** 2;
+    normSum += Math.sqrt(sq);
+  }
+  let distanceSum = 0;
+  for (let i = 0; i < euclidean.length; i++) distanceSum += euclidean[i];
+  return {
+    fractionPositive: all.fractionPositive,
+    meanNorm: normSum / Math.max(n, 1),
+    meanDistance: distanceSum / Math.max(n * (n - 1), 1),
+    meanHardestPositive: hard.meanHardestPositive,
+    meanHardestNegative: hard.meanHardestNegative,
+  };
+}
+
+/** The metrics packed in one [5] tensor (order: METRIC_KEYS), for callers that read them with their loss. */
 export function embeddingMetricsTensor(
   labels: tf.Tensor1D,
   emb: tf.Tensor2D,
   opts: TripletOptions = {},
 ): tf.Tensor1D {
-  const margin = opts.margin ?? DEFAULT_MARGIN;
-  return tf.tidy(() => {
-    const n = emb.shape[0];
-    const masks = tripletMasks(labels);
-    const lossDist = pairwiseDistances(emb, opts.squared);
-    const dist = opts.squared ? pairwiseDistances(emb, false) : lossDist;
-
-    const positiveCount = tf.slice(hingeSumAndCount(lossDist, masks, margin), [1], [1]);
-    const fractionPositive = tf.div(tf.reshape(positiveCount, []), tf.maximum(validTripletCount(masks), 1));
-
-    const meanNorm = tf.mean(tf.sqrt(tf.sum(tf.square(emb), 1)));
-    const meanDistance = tf.div(tf.sum(dist), Math.max(n * (n - 1), 1));
-
-    const { hardestPositive, hardestNegative } = hardestDistances(dist, masks);
-    const hasPos = tf.cast(tf.greater(tf.sum(masks.positive, 1), 0), 'float32');
-    const hasNeg = tf.cast(tf.greater(tf.sum(masks.negative, 1), 0), 'float32');
-    const meanHardestPositive = tf.div(
-      tf.sum(tf.mul(hardestPositive, hasPos)),
-      tf.maximum(tf.sum(hasPos), 1),
-    );
-    const meanHardestNegative = tf.div(
-      tf.sum(tf.mul(hardestNegative, hasNeg)),
-      tf.maximum(tf.sum(hasNeg), 1),
-    );
-    return tf.stack([
-      fractionPositive,
-      meanNorm,
-      meanDistance,
-      meanHardestPositive,
-      meanHardestNegative,
-    ]) as tf.Tensor1D;
-  });
+  const metrics = embeddingMetrics(labels, emb, opts);
+  return tf.tensor1d(METRIC_KEYS.map((key) => metrics[key]));
 }
 
 export function unpackMetrics(values: ArrayLike<number>): EmbeddingMetrics {
@@ -79,16 +98,4 @@ export function unpackMetrics(values: ArrayLike<number>): EmbeddingMetrics {
     out[key] = values[i];
   });
   return out;
-}
-
-/** Convenience for tests and validation: computes and downloads the metrics. */
-export function embeddingMetrics(
-  labels: tf.Tensor1D,
-  emb: tf.Tensor2D,
-  opts: TripletOptions = {},
-): EmbeddingMetrics {
-  const packed = embeddingMetricsTensor(labels, emb, opts);
-  const values = packed.dataSync();
-  packed.dispose();
-  return unpackMetrics(values);
 }

@@ -1,11 +1,24 @@
 import { ValidationError } from '../errors.ts';
+import {
+  DISTANCES,
+  type DistanceName,
+  MINERS,
+  type MinerName,
+  REDUCERS,
+  type ReducerName,
+} from '../model/losses.ts';
 import { type Arch, INITS, type Init } from '../model/network.ts';
 import type { Augmentation } from './augment.ts';
 import type { SamplerKind } from './sampler.ts';
 
-export const LOSSES = ['batch_hard', 'batch_all', 'semi_hard', 'softmax'] as const;
+/** `triplet` is the composed loss (--miner, --distance, --reducer); the other triplet names fix the miner. */
+export const LOSSES = ['batch_hard', 'batch_all', 'semi_hard', 'softmax', 'triplet'] as const;
 export type LossName = (typeof LOSSES)[number];
 export type LrSchedule = 'constant' | 'cosine';
+export const DATASETS = ['fashion-mnist', 'folder'] as const;
+export type DatasetKind = (typeof DATASETS)[number];
+/** `auto`: the miner's own reducer (MINER_REGISTRY). */
+export type ReducerChoice = ReducerName | 'auto';
 
 export interface TrainConfig {
   loss: LossName;
@@ -26,8 +39,21 @@ export interface TrainConfig {
   lrSchedule: LrSchedule;
   augment: Augmentation;
   squared: boolean;
+  /** Distance of the triplet losses; `squared: true` is the older spelling of 'squared'. */
+  distance: DistanceName;
+  /** Miner of --loss triplet. */
+  miner: MinerName;
+  /** Reducer of --loss triplet. */
+  reducer: ReducerChoice;
   /** Batch-hard with softplus instead of the hinge (see TripletOptions.softMargin). */
   softMargin: boolean;
+  /** Fashion-MNIST, or a shop's photos listed in `metadata` under `dir` (their categories are the labels). */
+  dataset: DatasetKind;
+  dir: string;
+  /** items.csv or items.jsonl in the catalog import's format; relative paths are taken from `dir`. */
+  metadata: string;
+  /** --dataset folder: the fraction of the images held out for validation (same fixed seed as valCount). */
+  valFraction: number;
   /** Use only the first N training images (tests, quick runs); 0 = all. */
   trainLimit: number;
   /** Training images held out for validation (trainValidationSplit, always with its fixed seed 42). */
@@ -63,7 +89,14 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   lrSchedule: 'constant',
   augment: 'none',
   squared: false,
+  distance: 'euclidean',
+  miner: 'all',
+  reducer: 'auto',
   softMargin: false,
+  dataset: 'fashion-mnist',
+  dir: '',
+  metadata: '',
+  valFraction: 0.2,
   trainLimit: 0,
   valCount: 5000,
   valLimit: 0,
@@ -105,12 +138,34 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     '--threads must be an integer from 1 to the batch size',
   );
   check(c.out.trim() !== '', '--out is required');
-  check(!c.softMargin || c.loss === 'batch_hard', '--soft-margin applies to --loss batch_hard only');
-  if (c.sampler === 'pk') {
+  check(
+    !c.softMargin || c.loss === 'batch_hard' || c.loss === 'triplet',
+    '--soft-margin applies to --loss batch_hard|triplet only',
+  );
+  check(DISTANCES.includes(c.distance), `--distance must be one of ${DISTANCES.join('|')}`);
+  check(MINERS.includes(c.miner), `--miner must be one of ${MINERS.join('|')}`);
+  check(
+    c.reducer === 'auto' || REDUCERS.includes(c.reducer),
+    `--reducer must be one of ${REDUCERS.join('|')}`,
+  );
+  check(!c.squared || c.distance === 'euclidean', '--squared is --distance squared: give only one');
+  check(
+    c.loss === 'triplet' || (c.miner === DEFAULT_CONFIG.miner && c.reducer === DEFAULT_CONFIG.reducer),
+    `--miner and --reducer apply to --loss triplet only (--loss ${c.loss} has its own)`,
+  );
+  check(DATASETS.includes(c.dataset), `--dataset must be one of ${DATASETS.join('|')}`);
+  if (c.dataset === 'folder') {
+    check(c.dir.trim() !== '' && c.metadata.trim() !== '', '--dataset folder needs --dir and --metadata');
     check(
-      Number.isInteger(c.pkClasses) && c.pkClasses >= 2 && c.pkClasses <= 10,
-      '--pk-classes must be an integer in 2..10',
+      Number.isFinite(c.valFraction) && c.valFraction > 0 && c.valFraction < 1,
+      '--val-fraction must be a number between 0 and 1',
     );
+  } else {
+    check(c.dir === '' && c.metadata === '', '--dir and --metadata apply to --dataset folder only');
+  }
+  if (c.sampler === 'pk') {
+    // The upper bound is the data's class count, checked once the data is loaded.
+    check(Number.isInteger(c.pkClasses) && c.pkClasses >= 2, '--pk-classes must be an integer >= 2');
     check(c.batchSize % c.pkClasses === 0, `--batch ${c.batchSize} must be a multiple of P=${c.pkClasses}`);
     check(c.batchSize / c.pkClasses >= 2, 'P x K sampling needs K >= 2 images per class');
   }

@@ -1,14 +1,24 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
-  batchAllTripletLoss,
-  batchHardTripletLoss,
-  batchSemiHardTripletLoss,
+  type MinerName,
+  type MinerStats,
   softmaxCrossEntropy,
   type TripletOptions,
+  tripletLoss,
 } from '../model/losses.ts';
 import { EMBEDDING_LAYER } from '../model/network.ts';
 import type { LossName } from './config.ts';
+
+/**
+ * The miner behind each named triplet loss; `triplet` takes it from the options. With each miner's own
+ * reducer these are the losses as they were before they were split into parts.
+ */
+const PRESET_MINERS: Record<Exclude<LossName, 'softmax' | 'triplet'>, MinerName> = {
+  batch_all: 'all',
+  batch_hard: 'batch-hard',
+  semi_hard: 'semi-hard',
+};
 
 /**
  * The model as training sees it: outputs [embedding] or, for a softmax model, [embedding, logits],
@@ -33,8 +43,10 @@ export function forward(view: tfl.LayersModel, xs: tf.Tensor4D, training: boolea
 
 export interface LossValue {
   loss: tf.Scalar;
-  /** Only batch-all computes it as a by-product. */
-  fractionPositive?: tf.Scalar;
+  /** The miner's statistics (triplet losses only). */
+  stats?: MinerStats;
+  /** Positive triplets / valid triplets, when the miner counts them (the all-triplets miner). */
+  fractionPositive?: number;
 }
 
 export function computeLoss(
@@ -43,15 +55,16 @@ export function computeLoss(
   out: Forward,
   opts: TripletOptions,
 ): LossValue {
-  switch (name) {
-    case 'batch_all':
-      return batchAllTripletLoss(labels, out.embedding, opts);
-    case 'batch_hard':
-      return { loss: batchHardTripletLoss(labels, out.embedding, opts) };
-    case 'semi_hard':
-      return { loss: batchSemiHardTripletLoss(labels, out.embedding, opts) };
-    case 'softmax':
-      if (!out.logits) throw new Error('softmax loss needs a model with the softmax head');
-      return { loss: softmaxCrossEntropy(labels, out.logits) };
+  if (name === 'softmax') {
+    if (!out.logits) throw new Error('softmax loss needs a model with the softmax head');
+    return { loss: softmaxCrossEntropy(labels, out.logits) };
   }
+  // A named loss is its miner with that miner's reducer, whatever the options say.
+  const custom = name === 'triplet';
+  const { loss, stats } = tripletLoss(labels, out.embedding, {
+    ...opts,
+    miner: custom ? opts.miner : PRESET_MINERS[name],
+    reducer: custom ? opts.reducer : undefined,
+  });
+  return { loss, stats, fractionPositive: stats.fractionPositive };
 }

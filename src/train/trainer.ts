@@ -2,7 +2,9 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { CLASS_NAMES, NUM_CLASSES } from '../data/classes.ts';
 import { loadFashionMnist } from '../data/fashionMnist.ts';
+import { loadFolderDataset } from '../data/folderDataset.ts';
 import { createRng } from '../data/random.ts';
 import { subsetImageSet, trainValidationSplit } from '../data/split.ts';
 import type { FashionMnist, ImageSet } from '../data/types.ts';
@@ -25,6 +27,9 @@ import { learningRateAt, ScheduledAdam } from './schedule.ts';
 import { validate } from './validation.ts';
 
 const log = createLogger('train');
+
+/** The epochSeed stream of the miners' sampling; streams 1 + step are the shift augmentation's. */
+const MINING_STREAM = 0x40000000;
 
 export interface TrainResult {
   outDir: string;
@@ -59,9 +64,32 @@ function makeSampler(config: TrainConfig, train: ImageSet): BatchSampler {
     : randomSampler(train.count, config.batchSize, config.seed);
 }
 
-function prepareData(config: TrainConfig, data: FashionMnist): { train: ImageSet; validation: ImageSet } {
+/** What training reads, whichever the dataset: the labelled images, their class names and checksums. */
+interface TrainingData {
+  train: ImageSet;
+  categories: readonly string[];
+  checksums: Record<string, string>;
+}
+
+async function loadTrainingData(config: TrainConfig, preloaded?: FashionMnist): Promise<TrainingData> {
+  if (config.dataset === 'folder') {
+    const shop = await loadFolderDataset({ dir: config.dir, metadata: config.metadata });
+    if (config.loss === 'softmax' && shop.categories.length > NUM_CLASSES) {
+      throw new ValidationError(
+        `--loss softmax has a ${NUM_CLASSES}-way head; the shop has ${shop.categories.length} categories (use a triplet loss)`,
+      );
+    }
+    return { train: shop.set, categories: shop.categories, checksums: shop.checksums };
+  }
+  const data = preloaded ?? (await loadFashionMnist());
+  return { train: data.train, categories: CLASS_NAMES, checksums: data.checksums };
+}
+
+function prepareData(config: TrainConfig, data: TrainingData): { train: ImageSet; validation: ImageSet } {
+  const valCount =
+    config.dataset === 'folder' ? Math.round(data.train.count * config.valFraction) : config.valCount;
   // The validation split keeps its own fixed seed: every run, whatever its --seed, selects models on the same images.
-  const split = trainValidationSplit(data.train, config.valCount);
+  const split = trainValidationSplit(data.train, valCount);
   const limit = (set: ImageSet, n: number) =>
     n > 0 && n < set.count
       ? subsetImageSet(
@@ -79,13 +107,27 @@ function prepareData(config: TrainConfig, data: FashionMnist): { train: ImageSet
 export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promise<TrainResult> {
   const config = validateConfig(rawConfig);
   const backend = await ensureBackend();
-  const data = deps.data ?? (await loadFashionMnist());
+  const data = await loadTrainingData(config, deps.data);
   const { train: trainSet, validation } = prepareData(config, data);
-  if (validation.count < 2) throw new ValidationError('validation needs at least 2 images (--val-count)');
+  if (validation.count < 2)
+    throw new ValidationError('validation needs at least 2 images (--val-count, --val-fraction)');
+  const trainClasses = new Set(trainSet.labels).size;
+  if (config.sampler === 'pk' && config.pkClasses > trainClasses) {
+    throw new ValidationError(
+      `P x K sampling needs --pk-classes ${config.pkClasses} <= the ${trainClasses} classes of the training images`,
+    );
+  }
   await mkdir(config.out, { recursive: true });
   const metricsPath = join(config.out, 'metrics.jsonl');
   const identity = runIdentity(config);
-  const tripletOpts = { margin: config.margin, squared: config.squared, softMargin: config.softMargin };
+  const tripletOpts = {
+    margin: config.margin,
+    squared: config.squared,
+    distance: config.distance,
+    softMargin: config.softMargin,
+    miner: config.miner,
+    reducer: config.reducer === 'auto' ? undefined : config.reducer,
+  };
   const head = config.loss === 'softmax' ? 'softmax' : 'embedding';
 
   let model: tfl.LayersModel;
@@ -169,15 +211,17 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
         lr = learningRateAt(config.lrSchedule, config.lr, state.globalStep, totalSteps);
         optimizer.setLearningRate(lr);
         const wantMetrics = (state.globalStep + 1) % config.logEvery === 0;
+        // Sampling miners draw from a stream of their own per step, so resuming mid-epoch replays it.
+        const stepOpts = { ...tripletOpts, seed: epochSeed(config.seed, epoch, MINING_STREAM + step) };
 
         const { lossValue, metrics } = tf.tidy(() => {
           const { xs, labels } = builder.build(trainSet, indices, shiftRng);
           let embedding: tf.Tensor2D | undefined;
-          let fpos: tf.Scalar | undefined;
+          let fpos: number | undefined;
           const lossOf = (out: Forward) => {
-            const res = computeLoss(lossName, labels, out, tripletOpts);
+            const res = computeLoss(lossName, labels, out, stepOpts);
             if (wantMetrics) embedding = tf.keep(out.embedding);
-            if (res.fractionPositive) fpos = tf.keep(res.fractionPositive);
+            fpos = res.fractionPositive;
             return res.loss;
           };
           const { value, grads } = parallel
@@ -187,11 +231,9 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
           const values = embedding
             ? embeddingMetricsTensor(labels, embedding, tripletOpts).dataSync()
             : undefined;
-          const fractionPositive = fpos?.dataSync()[0];
-          // Kept past variableGrads' scope, so they need an explicit dispose.
+          // Kept past variableGrads' scope, so it needs an explicit dispose.
           embedding?.dispose();
-          fpos?.dispose();
-          return { lossValue: value.dataSync()[0], metrics: { values, fpos: fractionPositive } };
+          return { lossValue: value.dataSync()[0], metrics: { values, fpos } };
         });
 
         if (!Number.isFinite(lossValue))
@@ -306,6 +348,9 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
       trainImages: trainSet.count,
       validationImages: validation.count,
     },
+    dataset: config.dataset,
+    /** Label index → class name: the model's categories when it was trained on a shop's photos. */
+    categories: data.categories,
     datasetChecksums: data.checksums,
     backend,
     threads: config.threads,

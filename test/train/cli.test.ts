@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,20 @@ describe('npm run train (src/cli/train.ts)', () => {
     const invalid = await start(['--loss', 'nope', '--out', join(dir, 'x')]).done;
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/--loss must be one of/);
+    // batch-all is read as batch_all, whose miner is fixed.
+    const miner = await start(['--loss', 'batch-all', '--miner', 'semi-hard', '--out', join(dir, 'x')]).done;
+    expect(miner.code).toBe(1);
+    expect(miner.stderr).toMatch(/--miner and --reducer apply to --loss triplet only \(--loss batch_all/);
+  }, 30_000);
+
+  it('--dataset folder reads the shop metadata and refuses a single category', async () => {
+    await writeFile(join(dir, 'items.csv'), 'id,title,category,file\na,A,shirts,a.png\nb,B,shirts,b.png\n');
+    const args = ['--dataset', 'folder', '--dir', dir, '--metadata', 'items.csv', '--out', join(dir, 'shop')];
+    const run = await start(['--loss', 'triplet', '--miner', 'distance-weighted', ...args]).done;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /training needs images of at least 2 categories; .*items.csv has 2 rows and only 'shirts'/,
+    );
   }, 30_000);
 
   it('Ctrl-C writes a checkpoint and exits; --resume finishes the run', async () => {

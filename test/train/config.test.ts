@@ -14,6 +14,39 @@ describe('validateConfig', () => {
     expect(validateConfig(config({}))).toBeTruthy();
     expect(validateConfig(config({ loss: 'batch_hard', softMargin: true })).softMargin).toBe(true);
   });
+  it('accepts the composed triplet loss with any miner, distance and reducer', () => {
+    for (const miner of ['all', 'batch-hard', 'semi-hard', 'distance-weighted'] as const)
+      for (const distance of ['euclidean', 'squared', 'cosine'] as const)
+        expect(validateConfig(config({ loss: 'triplet', miner, distance, reducer: 'mean' })).miner).toBe(
+          miner,
+        );
+    expect(validateConfig(config({ loss: 'triplet', softMargin: true })).softMargin).toBe(true);
+    expect(validateConfig(config({ loss: 'batch_all', distance: 'cosine' })).distance).toBe('cosine');
+  });
+  it('rejects a miner or reducer with a named loss, unknown names, and --squared with another distance', () => {
+    expect(() => validateConfig(config({ loss: 'batch_all', miner: 'semi-hard' }))).toThrow(
+      /--loss triplet only/,
+    );
+    expect(() => validateConfig(config({ loss: 'batch_hard', reducer: 'mean' }))).toThrow(
+      /--loss triplet only/,
+    );
+    expect(() => validateConfig(config({ loss: 'triplet', miner: 'hardest' as never }))).toThrow(
+      /--miner must/,
+    );
+    expect(() => validateConfig(config({ distance: 'manhattan' as never }))).toThrow(/--distance must/);
+    expect(() => validateConfig(config({ loss: 'triplet', reducer: 'sum' as never }))).toThrow(
+      /--reducer must/,
+    );
+    expect(() => validateConfig(config({ squared: true, distance: 'cosine' }))).toThrow(/--squared/);
+  });
+  it('needs --dir and --metadata for a folder dataset, and a validation fraction in (0, 1)', () => {
+    const folder = { dataset: 'folder' as const, dir: 'shop', metadata: 'items.csv' };
+    expect(validateConfig(config(folder)).dataset).toBe('folder');
+    expect(() => validateConfig(config({ ...folder, metadata: '' }))).toThrow(/--dir and --metadata/);
+    expect(() => validateConfig(config({ ...folder, valFraction: 1 }))).toThrow(/--val-fraction/);
+    expect(() => validateConfig(config({ dir: 'shop' }))).toThrow(/--dataset folder only/);
+    expect(() => validateConfig(config({ dataset: 'photos' as never }))).toThrow(/--dataset must/);
+  });
   it('rejects the soft margin with another loss, and a P that does not divide the batch', () => {
     expect(() => validateConfig(config({ loss: 'batch_all', softMargin: true }))).toThrow(/--soft-margin/);
     expect(() => validateConfig(config({ sampler: 'pk', pkClasses: 6, batchSize: 128 }))).toThrow(
