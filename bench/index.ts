@@ -26,7 +26,7 @@ import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SIZE } from '../src/data/classes.ts';
 import { createRng } from '../src/data/random.ts';
 import { ExactIndex } from '../src/index/exactIndex.ts';
 import { scanNearest } from '../src/index/exactScan.ts';
-import { buildGraphsInWorkers, type GraphJob, partitionByCategory } from '../src/index/graphWorkers.ts';
+import { buildGraphInWorker, type GraphJob } from '../src/index/graphWorkers.ts';
 import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from '../src/index/hnswIndex.ts';
 import { writeIndexFile } from '../src/index/indexFile.ts';
 import { RandomProjectionEmbedder } from '../src/index/projectionEmbedder.ts';
@@ -187,23 +187,17 @@ async function main(): Promise<void> {
   const itemTruth = itemQueries.map((q, i) => withoutSelf(exact.search(q, K + 1), i));
   const exactQps = timeQueries(queries.slice(0, 100), (q) => exact.search(q, K));
 
-  progress('building HNSW (whole catalog + one graph per category, in 2 worker threads)');
+  progress('building HNSW (one graph of the whole catalog, in a worker thread)');
   const params: HnswParams = { ...DEFAULT_HNSW_PARAMS };
   const labelsF64 = Float64Array.from({ length: n }, (_, i) => i);
   const categoryNames = Array.from({ length: n }, (_, i) => categoryOf(i));
   const dir = mkdtempSync(join(tmpdir(), 'bench-index-'));
   const file = join(dir, 'index.bin');
   const tb = performance.now();
-  const jobs: GraphJob[] = [
-    { category: null, labels: labelsF64, vectors, file: 'all.bin' },
-    ...partitionByCategory({ dim, labels: labelsF64, categories: categoryNames, vectors }).map((p, i) => ({
-      ...p,
-      file: `category-${i}.bin`,
-    })),
-  ];
-  const graphFiles = await buildGraphsInWorkers(jobs, dim, params, dir, () => {});
+  const job: GraphJob = { labels: labelsF64, vectors, file: 'all.bin' };
+  const graphFile = await buildGraphInWorker(job, dim, params, dir, () => {});
   const buildSeconds = (performance.now() - tb) / 1000;
-  writeIndexFile(file, dim, graphFiles);
+  writeIndexFile(file, dim, [{ category: null, file: graphFile }]);
   const fileBytes = statSync(file).size;
   const rssBefore = rssMb();
   const tl = performance.now();
@@ -273,8 +267,7 @@ async function main(): Promise<void> {
       params,
       buildSeconds: round(buildSeconds, 2),
       buildItemsPerSecond: Math.round(n / buildSeconds),
-      buildNote:
-        'whole-catalog graph and the 10 category graphs built in 2 worker threads, as buildIndex does',
+      buildNote: 'one graph of the whole catalog built in a worker thread, as buildIndex does',
       fileBytes,
       loadSeconds: round(loadSeconds, 2),
       rssDeltaMbOnLoad: round(rssDelta, 1),
@@ -308,12 +301,22 @@ interface FilterContext {
 
 /**
  * Category filters, three query mixes (the query's own class; another class;
- * two classes) × strategies: hnswlib-node's filter callback, over-fetching
- * from the whole-catalog graph, and one small graph per category (what
- * HnswIndex does).
+ * two classes) × strategies: an exact scan of the category's items (what the
+ * serving planner does for a filter of that size), HnswIndex's category
+ * filter (hnswlib-node's filter callback), and over-fetching from the graph.
  */
 async function benchFilters(c: FilterContext) {
   const { hnsw, exact, queries, queryItems, labels, n, params } = c;
+  const table = VectorTable.of(
+    c.dim,
+    Float64Array.from({ length: n }, (_, i) => i),
+    c.vectors,
+  );
+  const members = Array.from({ length: 10 }, (_, x) =>
+    Int32Array.from(labels.keys()).filter((l) => labels[l] === x),
+  );
+  const matchesOf = (cats: number[]) =>
+    cats.length === 1 ? members[cats[0]] : Int32Array.from(cats.flatMap((x) => [...members[x]])).sort();
   const mixes = {
     sameClass: queryItems.map((item) => [labels[item]]),
     otherClass: queryItems.map((item, i) => [(labels[item] + 1 + (i % 9)) % 10]),
@@ -321,7 +324,8 @@ async function benchFilters(c: FilterContext) {
   };
 
   const strategies: Record<string, (q: number[], cats: number[]) => number[]> = {
-    perCategoryGraphs: (q, cats) =>
+    exactScan: (q, cats) => scanNearest(table, matchesOf(cats), q, K).map((h) => h.label),
+    categoryCallback: (q, cats) =>
       hnsw.search(q, K, { categories: cats.map((x) => CLASS_NAMES[x]) }).map((h) => h.label),
     // Over-fetch from the whole-catalog graph: k / selectivity x 2 neighbours, doubled until k match.
     overfetch: (q, cats) => {
@@ -361,19 +365,6 @@ async function benchFilters(c: FilterContext) {
         queries: qs.length,
       };
     }
-    // The callback calls into JS for every visited candidate: far slower, so fewer queries.
-    const few = queries.slice(0, 100);
-    const cb = (q: number[], i: number) => {
-      const allowed = new Set(mix[i]);
-      return hnsw.search(q, K, { allow: (label) => allowed.has(labels[label]) }).map((h) => h.label);
-    };
-    const got = few.map((q, i) => cb(q, i));
-    const qps = timeQueries(few, cb);
-    result[mixName].filterCallback = {
-      recallAt10: round(recall(got, truth.slice(0, 100))),
-      queriesPerSecond: Math.round(qps),
-      queries: few.length,
-    };
     progress(`filter ${mixName}: ${JSON.stringify(result[mixName])}`);
   }
   return result;
@@ -639,8 +630,7 @@ function benchAttributeFilters(c: AttributeFilterContext) {
 }
 
 /**
- * M x efConstruction on the whole-catalog graph alone (raw hnswlib, no
- * per-category graphs), to choose the defaults: build seconds vs recall/speed.
+ * M x efConstruction on the whole-catalog graph (raw hnswlib), to choose the defaults: build seconds vs recall/speed.
  */
 function benchBuildParams(
   vectors: Float32Array,

@@ -5,7 +5,7 @@ import type { CatalogStore, IndexBuild } from '../catalog/store.ts';
 import { DataFileError, NotReadyError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { publishFile, sha256File, writeFileAtomic } from './files.ts';
-import { buildGraphsInWorkers, type GraphJob, partitionByCategory } from './graphWorkers.ts';
+import { buildGraphInWorker, type GraphJob } from './graphWorkers.ts';
 import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from './hnswIndex.ts';
 import { withScratchDir, writeIndexFile } from './indexFile.ts';
 import { VectorTable } from './vectorTable.ts';
@@ -102,15 +102,11 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
       throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);
     const { dim, count } = points;
     await withScratchDir(async (scratch) => {
-      const jobs: GraphJob[] = [
-        { category: null, labels: points.labels, vectors: points.vectors, file: 'all.bin' },
-        ...partitionByCategory(points).map((p, i) => ({ ...p, file: `category-${i}.bin` })),
-      ];
-      // Every point goes into two graphs (whole catalog + its category): report items, not insertions.
-      const files = await buildGraphsInWorkers(jobs, dim, params, scratch, (done) =>
-        options.onProgress?.({ phase: 'building', done: Math.floor(done / 2), total: count }),
+      const job: GraphJob = { labels: points.labels, vectors: points.vectors, file: 'all.bin' };
+      const file = await buildGraphInWorker(job, dim, params, scratch, (done) =>
+        options.onProgress?.({ phase: 'building', done, total: count }),
       );
-      writeIndexFile(tmpPath, dim, files);
+      writeIndexFile(tmpPath, dim, [{ category: null, file }]);
     });
     options.onProgress?.({ phase: 'building', done: count, total: count });
     const buildSeconds = (performance.now() - started) / 1000;
@@ -190,7 +186,6 @@ interface Points {
   count: number;
   dim: number;
   labels: Float64Array;
-  categories: string[];
   vectors: Float32Array;
 }
 
@@ -205,7 +200,6 @@ async function readPoints(
   sliceMs: number,
 ): Promise<Points> {
   const labels: number[] = [];
-  const categories: string[] = [];
   let vectors = new Float32Array(0);
   let dim = 0;
   let sliceStart = performance.now();
@@ -225,7 +219,6 @@ async function readPoints(
     }
     vectors.set(e.vector, labels.length * dim);
     labels.push(e.label);
-    categories.push(e.category);
     if (labels.length % 256 === 0 && performance.now() - sliceStart >= sliceMs) {
       await yieldToEventLoop();
       sliceStart = performance.now();
@@ -236,7 +229,6 @@ async function readPoints(
     count,
     dim,
     labels: Float64Array.from(labels),
-    categories,
     vectors: vectors.slice(0, count * dim),
   };
 }

@@ -92,23 +92,21 @@ class Graph {
 
 /**
  * `VectorIndex` over hnswlib-node's HierarchicalNSW in 'l2' space (which
- * returns squared distances: `search` takes the square root).
- *
- * Category filters use one extra small graph per category, searched instead
- * of the whole-catalog graph when a filter is given (results of several
- * categories merged). bench/index.ts measured the alternatives on the 70,000
- * catalog: hnswlib-node's filter callback calls into JS for every visited
- * candidate (several times slower), and over-fetching from the one graph
- * needs k/selectivity neighbours, worse still when the query looks unlike
- * the wanted category (a shoe photo filtered to bags). The price is a second
- * copy of every vector and roughly twice the build time.
+ * returns squared distances: `search` takes the square root): one graph of
+ * the whole catalog. Filters (categories, `allow`) go through hnswlib's
+ * filter callback; a filter matching few items is better answered by an
+ * exact scan of its matches, which the serving planner does
+ * (src/serving/filteredSearch.ts). One graph keeps every vector once in
+ * memory: a second graph per category doubled the index's footprint and its
+ * build time.
  */
 export class HnswIndex implements VectorIndex {
   private readonly categoryOf = new Map<number, string>();
-  private readonly parts = new Map<string, Graph>();
+  /** Live items per category, so a category filter knows how many results it can have. */
+  private readonly categorySizes = new Map<string, number>();
 
   private constructor(
-    private readonly all: Graph,
+    private readonly graph: Graph,
     readonly dim: number,
     readonly params: HnswParams,
   ) {}
@@ -123,49 +121,42 @@ export class HnswIndex implements VectorIndex {
   /**
    * Reads an index file written by `save`. `categories` (label → category,
    * from the catalog) is the truth: labels in the file but absent from it are
-   * soft-deleted, and an item whose category changed since the build moves
-   * to its new category's graph. Verify the file's checksum first (the
-   * build's manifest): hnswlib does not validate its input.
+   * soft-deleted. Verify the file's checksum first (the build's manifest):
+   * hnswlib does not validate its input.
    */
   static load(path: string, dim: number, categories: Map<number, string>, params: Partial<HnswParams> = {}) {
     const p = { ...DEFAULT_HNSW_PARAMS, ...params };
     checkParams(p);
-    let all: Graph | null = null;
-    const parts = new Map<string, Graph>();
-    readIndexFile(path, dim, (tmpPath, entry) => {
-      const hnsw = new HierarchicalNSW('l2', dim);
-      try {
-        hnsw.readIndexSync(tmpPath);
-      } catch (err) {
-        throw new DataFileError(
-          `cannot read index file ${path}: ${(err as Error).message}`,
-          'INDEX_FILE_CORRUPT',
-        );
-      }
-      const graph = new Graph(hnsw);
-      if (entry.category === null) all = graph;
-      else parts.set(entry.category, graph);
-    });
-    if (!all) throw new DataFileError(`index file ${path} has no whole-catalog graph`, 'INDEX_FILE_CORRUPT');
-    const index = new HnswIndex(all, dim, p);
-    const main: Graph = all;
+    let graph: Graph | null = null;
+    readIndexFile(
+      path,
+      dim,
+      (tmpPath) => {
+        const hnsw = new HierarchicalNSW('l2', dim);
+        try {
+          hnsw.readIndexSync(tmpPath);
+        } catch (err) {
+          throw new DataFileError(
+            `cannot read index file ${path}: ${(err as Error).message}`,
+            'INDEX_FILE_CORRUPT',
+          );
+        }
+        graph = new Graph(hnsw);
+      },
+      (entry) => entry.category === null,
+    );
+    if (!graph)
+      throw new DataFileError(`index file ${path} has no whole-catalog graph`, 'INDEX_FILE_CORRUPT');
+    const index = new HnswIndex(graph, dim, p);
+    const main: Graph = graph;
     for (const label of main.hnsw.getIdsList()) {
-      if (categories.has(label)) main.live.add(label);
-      else softDelete(main.hnsw, label);
-    }
-    for (const [category, graph] of parts) {
-      index.parts.set(category, graph);
-      for (const label of graph.hnsw.getIdsList()) {
-        if (categories.get(label) === category && main.live.has(label)) {
-          graph.live.add(label);
-          index.categoryOf.set(label, category);
-        } else softDelete(graph.hnsw, label);
+      const category = categories.get(label);
+      if (category === undefined) {
+        softDelete(main.hnsw, label);
+        continue;
       }
-    }
-    // Live items missing from their category's graph (category changed after the build).
-    for (const label of main.live) {
-      if (!index.categoryOf.has(label))
-        index.placeInCategory(label, categories.get(label)!, main.hnsw.getPoint(label));
+      main.live.add(label);
+      index.setCategory(label, category);
     }
     return index;
   }
@@ -187,19 +178,13 @@ export class HnswIndex implements VectorIndex {
   add(label: number, vector: Vector, category: string): void {
     checkLabel(label);
     checkDimension(vector, this.dim);
-    const point = Array.from(vector);
-    this.all.add(label, point);
-    const old = this.categoryOf.get(label);
-    if (old !== undefined && old !== category) this.parts.get(old)?.remove(label);
-    this.placeInCategory(label, category, point);
+    this.graph.add(label, Array.from(vector));
+    this.setCategory(label, category);
   }
 
   remove(label: number): boolean {
-    const category = this.categoryOf.get(label);
-    if (category === undefined) return false;
-    this.all.remove(label);
-    this.parts.get(category)?.remove(label);
-    this.categoryOf.delete(label);
+    if (!this.setCategory(label, null)) return false;
+    this.graph.remove(label);
     return true;
   }
 
@@ -213,55 +198,44 @@ export class HnswIndex implements VectorIndex {
 
   /** The stored (float32) vector of a live label, or null. */
   getVector(label: number): number[] | null {
-    return this.categoryOf.has(label) ? this.all.hnsw.getPoint(label) : null;
-  }
-
-  /** Live items per category. */
-  categories(): Map<string, number> {
-    return new Map([...this.parts].filter(([, g]) => g.live.size > 0).map(([c, g]) => [c, g.live.size]));
+    return this.categoryOf.has(label) ? this.graph.hnsw.getPoint(label) : null;
   }
 
   search(vector: Vector, k: number, filter?: SearchFilter): SearchHit[] {
     checkQuery(vector, this.dim, k);
     const allowed = categorySet(filter?.categories);
-    const query = Array.from(vector);
     const allow = filter?.allow;
-    if (!allowed) return this.all.search(query, k, this.params.efSearch, allow);
-    const hits: SearchHit[] = [];
-    for (const c of allowed) {
-      const part = this.parts.get(c);
-      if (part) hits.push(...part.search(query, k, this.params.efSearch, allow));
+    const query = Array.from(vector);
+    if (!allowed) return this.graph.search(query, k, this.params.efSearch, allow);
+    const inCategory = (label: number) => allowed.has(this.categoryOf.get(label)!);
+    const pass = allow ? (label: number) => inCategory(label) && allow(label) : inCategory;
+    let matching = 0;
+    for (const category of allowed) matching += this.categorySizes.get(category) ?? 0;
+    if (matching === 0) return [];
+    return this.graph.search(query, Math.min(k, matching), this.params.efSearch, pass);
+  }
+
+  /** Records `label`'s category (null: gone); returns whether it had one. */
+  private setCategory(label: number, category: string | null): boolean {
+    const old = this.categoryOf.get(label);
+    if (old !== undefined) this.categorySizes.set(old, this.categorySizes.get(old)! - 1);
+    if (category === null) this.categoryOf.delete(label);
+    else {
+      this.categoryOf.set(label, category);
+      this.categorySizes.set(category, (this.categorySizes.get(category) ?? 0) + 1);
     }
-    if (allowed.size === 1) return hits;
-    return hits.sort((a, b) => a.distance - b.distance || a.label - b.label).slice(0, k);
+    return old !== undefined;
   }
 
   save(path: string): void {
     const dir = mkdtempSync(join(tmpdir(), 'hnsw-save-'));
     try {
-      const graphs: { category: string | null; graph: Graph }[] = [
-        { category: null, graph: this.all },
-        ...[...this.parts].map(([category, graph]) => ({ category, graph })),
-      ];
-      const files = graphs.map(({ category, graph }, i) => {
-        const file = join(dir, `${i}.bin`);
-        graph.hnsw.writeIndexSync(file);
-        return { category, file };
-      });
-      writeIndexFile(path, this.dim, files);
+      const file = join(dir, 'all.bin');
+      this.graph.hnsw.writeIndexSync(file);
+      writeIndexFile(path, this.dim, [{ category: null, file }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }
-
-  private placeInCategory(label: number, category: string, point: number[]): void {
-    let part = this.parts.get(category);
-    if (!part) {
-      part = Graph.create(this.dim, this.params, 64);
-      this.parts.set(category, part);
-    }
-    part.add(label, point);
-    this.categoryOf.set(label, category);
   }
 }
 

@@ -438,8 +438,7 @@ function uniqueFolded(values: readonly string[]): string[] {
 }
 
 /**
- * The categories a filter restricts results to, so the index can search its
- * per-category graphs: the (case-insensitive) intersection of its eq, in and
+ * The categories a filter restricts results to: the (case-insensitive) intersection of its eq, in and
  * any category values, minus nin; undefined when the filter does not restrict
  * category to a list (no category condition, or only nin / exists: true).
  * An EMPTY array means nothing can match (contradictory conditions, or
@@ -463,21 +462,6 @@ export function filterCategories(filter: Filter | undefined): string[] | undefin
     allowed = allowed.filter((x) => !nin.has(x.toLowerCase()));
   }
   return uniqueFolded(allowed);
-}
-
-/**
- * Whether results still need `compileFilter`'s predicate once the index has
- * restricted them to `filterCategories(filter)`: false for no filter and for
- * filters on category alone that `filterCategories` captures entirely.
- */
-export function needsPredicate(filter: Filter | undefined): boolean {
-  if (!filter) return false;
-  for (const [field, c] of Object.entries(filter)) {
-    if (field !== CATEGORY_FIELD) return true;
-    const onlyExists = Object.keys(c).every((k) => k === 'exists');
-    if (!onlyExists && filterCategories(filter) === undefined) return true;
-  }
-  return false;
 }
 
 /** Splits the legacy `category` parameter: repeated and/or comma-separated, trimmed, without duplicates. */

@@ -1,8 +1,9 @@
 /**
  * Filtered search that stays correct at every selectivity (the planner):
- * - no filter, or one on category alone: the index's per-category graphs;
- * - an attribute filter: its matching labels are computed over the resident
- *   catalog (cached per filter until the catalog changes), then
+ * - no filter: the index's graph;
+ * - a filter (on category, attributes or both): its matching labels are
+ *   computed over the resident catalog (cached per filter until the catalog
+ *   changes), then
  *   - few matches (≤ EXACT_SCAN_MAX_MATCHES): an exact scan of their vectors,
  *     always exact, always k results when k items match;
  *   - many: HNSW with a filter callback, which stays accurate while a good
@@ -12,13 +13,7 @@
  */
 import { scanNearest } from '../index/exactScan.ts';
 import type { SearchHit } from '../index/vectorIndex.ts';
-import {
-  compileFilter,
-  type Filter,
-  filterCategories,
-  filterToJson,
-  needsPredicate,
-} from '../search/filter.ts';
+import { compileFilter, type Filter, filterCategories, filterToJson } from '../search/filter.ts';
 import type { ResidentCatalog } from './residentCatalog.ts';
 import type { ServingSet } from './servedSet.ts';
 
@@ -40,9 +35,7 @@ export const EXACT_SCAN_MAX_MATCHES = 12_000;
 const MATCH_CACHE_SIZE = 64;
 
 export interface FilterPlan {
-  /** Restrict to these categories' graphs; undefined = every category. */
-  categories?: string[];
-  /** The labels an attribute filter matches, ascending; undefined when no predicate is needed. */
+  /** The labels the filter matches, ascending; undefined without a filter. */
   matches?: Int32Array;
   /** Membership of `matches`, for the index's filter callback. */
   allow?: (label: number) => boolean;
@@ -65,14 +58,11 @@ export class FilterPlanner {
   }
 
   plan(filter: Filter | undefined): FilterPlan {
-    if (!filter) return { none: false };
-    const categories = filterCategories(filter);
-    if (categories?.length === 0) return { none: true };
-    if (!needsPredicate(filter)) return { categories, none: false };
+    if (!filter || Object.keys(filter).length === 0) return { none: false };
+    if (filterCategories(filter)?.length === 0) return { none: true };
     const matches = this.#matches(filter);
     const member = matches.member;
     return {
-      categories,
       matches: matches.labels,
       allow: (label) => member[label] === 1,
       none: matches.labels.length === 0,
@@ -127,7 +117,7 @@ export function searchCandidates(
   if (plan.matches && plan.matches.length <= exactScanMax) {
     return scanNearest(set.vectors, plan.matches, vector, k);
   }
-  const hits = set.index.search(vector, k, { categories: plan.categories, allow: plan.allow });
+  const hits = set.index.search(vector, k, { allow: plan.allow });
   // A graph walk under a filter can come back short; the exact scan cannot.
   if (plan.matches && hits.length < k) return scanNearest(set.vectors, plan.matches, vector, k);
   return hits;

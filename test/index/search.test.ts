@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import hnswlib from 'hnswlib-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
 import { ExactIndex } from '../../src/index/exactIndex.ts';
 import { HnswIndex } from '../../src/index/hnswIndex.ts';
+import { writeIndexFile } from '../../src/index/indexFile.ts';
 import { TopK } from '../../src/index/topK.ts';
 import { clusteredVectors } from './vectors.ts';
 
@@ -189,5 +191,34 @@ describe('HnswIndex', () => {
       expect(b.slice(0, a.length).map((h) => h.label)).toEqual(a.map((h) => h.label));
     }
     expect(() => HnswIndex.load(path, 32, cats)).toThrow(/dimension 64, expected 32/);
+  });
+
+  it('loads files of older builds, which also held one graph per category, from their whole-catalog graph', () => {
+    // The older layout: hnswlib's graph of every item, then one of a category's items.
+    const graphFile = (name: string, labels: number[]) => {
+      const graph = new hnswlib.HierarchicalNSW('l2', dim);
+      graph.initIndex(labels.length, 16, 100, 100);
+      for (const l of labels) graph.addPoint(Array.from(vectors[l]), l);
+      const file = join(dir, name);
+      graph.writeIndexSync(file);
+      return file;
+    };
+    const all = vectors.map((_, i) => i);
+    const older = join(dir, 'older.bin');
+    writeIndexFile(older, dim, [
+      { category: null, file: graphFile('whole.graph', all) },
+      {
+        category: 'c2',
+        file: graphFile(
+          'c2.graph',
+          all.filter((i) => categories[i] === 'c2'),
+        ),
+      },
+    ]);
+    const loaded = HnswIndex.load(older, dim, new Map(categories.map((c, i) => [i, c])));
+    expect(loaded.size).toBe(n);
+    for (const q of queries.slice(0, 5)) {
+      expect(loaded.search(q, 10).map((h) => h.label)).toEqual(naive(vectors, q, 10).map((h) => h.label));
+    }
   });
 });

@@ -9,7 +9,6 @@ import {
   filterCategories,
   filterToJson,
   mergeCategoryParam,
-  needsPredicate,
   parseFilter,
   parseFilterParam,
   prepareFilter,
@@ -386,17 +385,6 @@ describe('category helpers', () => {
       const allowed = new Set(filterCategories(f)!.map((c) => c.toLowerCase()));
       for (const c of KNOWN) expect(keep({ category: c, attributes: {} })).toBe(allowed.has(c.toLowerCase()));
     }
-  });
-
-  it('needsPredicate: whether the per-category graphs alone answer the filter', () => {
-    expect(needsPredicate(undefined)).toBe(false);
-    expect(needsPredicate(parseFilter({}))).toBe(false);
-    expect(needsPredicate(parseFilter({ category: 'Dress' }))).toBe(false);
-    expect(needsPredicate(parseFilter({ category: { in: ['Dress'], nin: ['Bag'] } }))).toBe(false);
-    expect(needsPredicate(parseFilter({ category: { exists: true } }))).toBe(false);
-    expect(needsPredicate(parseFilter({ category: { nin: ['Bag'] } }))).toBe(true);
-    expect(needsPredicate(parseFilter({ category: 'Dress', brand: 'Acme' }))).toBe(true);
-    expect(needsPredicate(parseFilter({ brand: { exists: true } }))).toBe(true);
   });
 
   it('mergeCategoryParam: the legacy parameter means a category in condition', () => {

@@ -88,7 +88,7 @@ const FILTERS: Record<string, unknown>[] = [
   { brand: 'b0', in_stock: true }, // ~8 %
   { brand: { in: ['b0', 'b1'] }, colour: 'black', sizes: { any: ['M'] } }, // ~2.5 %
   { price: { gte: 100 } }, // the last clusters only
-  { category: { in: ['c1', 'c4'] }, colour: { nin: ['red'] } }, // per-category graphs + callback
+  { category: { in: ['c1', 'c4'] }, colour: { nin: ['red'] } }, // category and attribute together
   { brand: 'b3', colour: 'navy', price: { lt: 20 } }, // a handful: fewer than k
 ];
 
