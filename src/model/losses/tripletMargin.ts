@@ -12,20 +12,23 @@ export interface TripletMarginOptions {
 }
 
 /**
- * d(a,p) − d(a,n) for each triplet, gathered from the distance matrix [B,B]. The gradient is written
- * out (+dy at (a,p), −dy at (a,n), summed over repeats) because tf.gather's gradient needs
- * UnsortedSegmentSum, which the wasm backend lacks; one op for both ends halves the host round trips.
+ * (d(a,p) + offset) − d(a,n) for each triplet, gathered from the distance matrix [B,B], in float32 with
+ * the offset added first: `marginViolated` decides with the same arithmetic, so a miner's "violated"
+ * is exactly a positive hinge here. The gradient is written out (+dy at (a,p), −dy at (a,n), summed over
+ * repeats) because tf.gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks; one op
+ * for both ends halves the host round trips.
  */
-export function distanceGaps(d: tf.Tensor2D, triplets: Triplets): tf.Tensor1D {
+export function distanceGaps(d: tf.Tensor2D, triplets: Triplets, offset = 0): tf.Tensor1D {
   const n = d.shape[0];
   const { anchor, positive, negative } = triplets;
   const count = anchor.length;
   const op = tf.customGrad((dIn) => {
     const values = (dIn as tf.Tensor).dataSync();
     const gaps = new Float32Array(count);
+    const m = Math.fround(offset);
     for (let t = 0; t < count; t++) {
       const row = anchor[t] * n;
-      gaps[t] = values[row + positive[t]] - values[row + negative[t]];
+      gaps[t] = Math.fround(values[row + positive[t]] + m) - values[row + negative[t]];
     }
     return {
       value: tf.tensor1d(gaps),
@@ -46,6 +49,14 @@ export function distanceGaps(d: tf.Tensor2D, triplets: Triplets): tf.Tensor1D {
   return op(d) as tf.Tensor1D;
 }
 
+/**
+ * Whether relu(d(a,p) + margin − d(a,n)) is positive as tripletMarginLoss computes it (float32, the
+ * margin added first: the order the loss has always used), for miners that keep violated triplets only.
+ */
+export function marginViolated(dap: number, dan: number, margin: number): boolean {
+  return Math.fround(Math.fround(dap) + Math.fround(margin)) - Math.fround(dan) > 0;
+}
+
 /** Per-triplet hinge relu(d(a,p) − d(a,n) + margin) (or its soft form), reduced to the batch loss. */
 export function tripletMarginLoss(
   d: tf.Tensor2D,
@@ -54,8 +65,9 @@ export function tripletMarginLoss(
   reducer: Reducer,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const gaps = distanceGaps(d, triplets);
-    const losses = options.smooth ? tf.softplus(gaps) : tf.relu(tf.add(gaps, options.margin));
+    const losses = options.smooth
+      ? tf.softplus(distanceGaps(d, triplets))
+      : tf.relu(distanceGaps(d, triplets, options.margin));
     return reducer(losses as tf.Tensor1D);
   });
 }

@@ -1,3 +1,4 @@
+import { marginViolated } from '../tripletMargin.ts';
 import { labelGroups, type Miner, TripletBuffer } from './types.ts';
 
 export interface AllTripletsStats {
@@ -23,8 +24,7 @@ export interface AllTripletsOptions {
 
 /** Every valid triplet of the batch ("batch-all", Hermans et al. 2017). */
 export function allTripletsMiner(options: AllTripletsOptions): Miner<AllTripletsStats> {
-  const { violatingOnly = true } = options;
-  const margin = Math.fround(options.margin);
+  const { margin, violatingOnly = true } = options;
   return ({ n, labels, distances }) => {
     const { positives, negatives } = labelGroups(labels, n);
     let valid = 0;
@@ -38,9 +38,8 @@ export function allTripletsMiner(options: AllTripletsOptions): Miner<AllTriplets
       for (const p of positives[a]) {
         const dap = distances[row + p];
         for (const k of neg) {
-          // In float32, the way the loss computes relu(gap + margin): what is violated here is exactly
-          // what the loss and a non-zero reducer count.
-          const violated = Math.fround(Math.fround(dap - distances[row + k]) + margin) > 0;
+          // The loss's own arithmetic: violated here is exactly what it and a non-zero reducer count.
+          const violated = marginViolated(dap, distances[row + k], margin);
           if (violated) positive++;
           if (violated || !violatingOnly) out.push(a, p, k);
         }

@@ -1,5 +1,4 @@
-import type { Miner } from './types.ts';
-import { TripletBuffer } from './types.ts';
+import { type Miner, TripletBuffer } from './types.ts';
 
 export interface BatchHardStats {
   [key: string]: number;

@@ -28,6 +28,10 @@ export interface DistanceWeightedOptions {
 export function distanceWeightedMiner(options: DistanceWeightedOptions = {}): Miner<DistanceWeightedStats> {
   const cutoff = options.cutoff ?? 0.5;
   const nonzeroLossCutoff = options.nonzeroLossCutoff ?? 1.4;
+  // Unit-sphere distances lie in [0, 2], and log(1 − d²/4) is undefined from 2 on.
+  if (!(cutoff > 0 && cutoff < nonzeroLossCutoff && nonzeroLossCutoff <= 2)) {
+    throw new RangeError(`distance-weighted cut-offs need 0 < ${cutoff} < ${nonzeroLossCutoff} <= 2`);
+  }
   return ({ n, labels, embeddings, rng }) => {
     const { values, dim } = embeddings();
     const sphere = unitSphereDistances(values, n, dim);
