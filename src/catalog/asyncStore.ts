@@ -8,11 +8,12 @@
  * Both implementations pass `test/catalog/storeContract.ts`.
  */
 
+import { schemaVersion } from './migrate.ts';
+import type { SqliteCatalogStore } from './sqliteStore.ts';
 import type {
   AddItemOptions,
   BuildUpdate,
   CatalogItem,
-  CatalogStore,
   CategoryCount,
   Change,
   EmbeddingRow,
@@ -39,6 +40,12 @@ export const SQLITE_WAKE_POLL_MS = 200;
 export type StoreKind = 'sqlite' | 'postgres';
 
 /**
+ * Work that one process at a time may do on a shared catalog: the first
+ * start's import and embedding (`startup`), and an index rebuild (`rebuild`).
+ */
+export type CatalogLock = 'startup' | 'rebuild';
+
+/**
  * A wake-up subscription. A wake-up only says "there may be new changes up to
  * `seq`": it can be late, repeated or lost (a reconnect), so a consumer always
  * reads `changesAfter(itsLastSeq)` rather than trusting the number.
@@ -51,6 +58,8 @@ export interface AsyncCatalogStore {
   readonly kind: StoreKind;
   /** Where the catalog lives, for logs: a file path, or a PostgreSQL URL without its password. */
   readonly location: string;
+  /** The newest migration applied to this catalog. */
+  schemaVersion(): Promise<number>;
 
   getItem(id: string): Promise<CatalogItem | null>;
   getItemByLabel(label: number): Promise<CatalogItem | null>;
@@ -103,6 +112,16 @@ export interface AsyncCatalogStore {
   latestJob(): Promise<JobRecord | null>;
   failUnfinishedJobs(reason: string): Promise<number>;
 
+  /**
+   * Runs `fn` holding `lock` across every process sharing the catalog, waiting
+   * for it when another holds it. SQLite: one machine's processes are
+   * coordinated by the cluster primary (one first start, one rebuild job), so
+   * `fn` just runs.
+   */
+  exclusive<T>(lock: CatalogLock, fn: () => Promise<T>): Promise<T>;
+  /** Like `exclusive`, but without waiting: false (and `fn` not run) when another process holds `lock`. */
+  tryExclusive(lock: CatalogLock, fn: () => Promise<void>): Promise<boolean>;
+
   close(): Promise<void>;
 }
 
@@ -116,12 +135,15 @@ export class SqliteAsyncStore implements AsyncCatalogStore {
   readonly #listeners = new Set<NodeJS.Timeout>();
 
   constructor(
-    readonly sync: CatalogStore,
+    readonly sync: SqliteCatalogStore,
     private readonly wakePollMs = SQLITE_WAKE_POLL_MS,
   ) {}
 
   get location(): string {
     return this.sync.path;
+  }
+  async schemaVersion() {
+    return schemaVersion(this.sync.db);
   }
 
   async getItem(id: string) {
@@ -252,6 +274,14 @@ export class SqliteAsyncStore implements AsyncCatalogStore {
   }
   async failUnfinishedJobs(reason: string) {
     return this.sync.failUnfinishedJobs(reason);
+  }
+
+  async exclusive<T>(_lock: CatalogLock, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+  async tryExclusive(_lock: CatalogLock, fn: () => Promise<void>): Promise<boolean> {
+    await fn();
+    return true;
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,8 @@ export function readPostgresMigrations(): Migration[] {
   return readMigrations(POSTGRES_MIGRATIONS_DIR);
 }
 
-async function schemaVersion(client: PoolClient): Promise<number> {
+/** The newest migration applied. */
+export async function schemaVersion(client: Pick<PoolClient, 'query'>): Promise<number> {
   const r = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
   return r.rows[0].v ?? 0;
 }

@@ -12,6 +12,7 @@ import { createLogger } from '../../log.ts';
 import type { Attributes } from '../../search/attributes.ts';
 import {
   type AsyncCatalogStore,
+  type CatalogLock,
   type ChangeListener,
   EMBEDDING_PAGE_SIZE,
   ITEM_PAGE_SIZE,
@@ -38,7 +39,7 @@ import type {
   WriteHooks,
 } from '../store.ts';
 import { listenForChanges } from './listen.ts';
-import { migratePostgres } from './migrate.ts';
+import { migratePostgres, schemaVersion } from './migrate.ts';
 import { isRetryable, isUniqueViolation, toDomainError } from './pgErrors.ts';
 import { SQL, type Statement } from './statements.ts';
 
@@ -211,6 +212,14 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
     private readonly config: pg.ClientConfig,
     readonly location: string,
   ) {}
+
+  async schemaVersion(): Promise<number> {
+    try {
+      return await schemaVersion(this.pool);
+    } catch (err) {
+      throw toDomainError(err);
+    }
+  }
 
   async getItem(id: string): Promise<CatalogItem | null> {
     const r = await this.#one<CatalogItem>(SQL.itemById, [id]);
@@ -554,6 +563,52 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
 
   async failUnfinishedJobs(reason: string): Promise<number> {
     return (await this.#query(SQL.failUnfinishedJobs, [reason, now()])).rowCount ?? 0;
+  }
+
+  /**
+   * An advisory lock on a connection of its own, held while `fn` runs: if this
+   * process dies, PostgreSQL ends its session and the lock with it, so a
+   * crashed replica never blocks the others.
+   */
+  async exclusive<T>(lock: CatalogLock, fn: () => Promise<T>): Promise<T> {
+    return (await this.#locked(lock, SQL.lock, fn)).value as T;
+  }
+
+  async tryExclusive(lock: CatalogLock, fn: () => Promise<void>): Promise<boolean> {
+    return (await this.#locked(lock, SQL.tryLock, fn)).ran;
+  }
+
+  async #locked<T>(
+    lock: CatalogLock,
+    take: Statement,
+    fn: () => Promise<T>,
+  ): Promise<{ ran: boolean; value?: T }> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw toDomainError(err);
+    }
+    let broken: Error | undefined;
+    try {
+      const taken = await client
+        .query<{ locked?: boolean }>({ ...take, values: [lock] })
+        .catch((err: Error) => {
+          broken = err;
+          throw toDomainError(err);
+        });
+      if (taken.rows[0]?.locked === false) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await client.query({ ...SQL.unlock, values: [lock] }).catch((err: Error) => {
+          // The session is gone, and the lock with it.
+          broken = err;
+        });
+      }
+    } finally {
+      client.release(broken);
+    }
   }
 
   async close(): Promise<void> {

@@ -120,5 +120,9 @@ export const SQL = statements({
     error = COALESCE($7::text, error),
     finished_at = CASE WHEN $2::text IN ('active', 'failed') THEN $8::timestamptz ELSE finished_at END
     WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+  // Session-level advisory locks, keyed by the lock's name (see AsyncCatalogStore.exclusive).
+  lock: 'SELECT pg_advisory_lock(hashtext($1::text)::bigint)',
+  tryLock: 'SELECT pg_try_advisory_lock(hashtext($1::text)::bigint) AS locked',
+  unlock: 'SELECT pg_advisory_unlock(hashtext($1::text)::bigint)',
   failUnfinishedJobs: `UPDATE jobs SET status = 'failed', error = $1, finished_at = $2::timestamptz WHERE ${UNFINISHED}`,
 });
