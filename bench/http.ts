@@ -81,6 +81,7 @@ async function main(): Promise<void> {
   // stdout carries only the report: the project's modules log at load time, so quiet them first.
   process.env.LOG_LEVEL = 'warn';
   const { openCatalog } = await import('../src/catalog/sqliteStore.ts');
+  const { SqliteAsyncStore } = await import('../src/catalog/asyncStore.ts');
   const { importFashionMnist } = await import('../src/catalog/importFashionMnist.ts');
   const { initBackend } = await import('../src/model/backend.ts');
   const { makeFixtureModel, productPhoto } = await import('../test/server/fixtures.ts');
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const store = openCatalog(join(dataDir, 'catalog.sqlite'));
     if (store.countItems() === 0) {
       note(`importing ${ITEMS} test images`);
-      await importFashionMnist({ store, split: 'test', limit: ITEMS });
+      await importFashionMnist({ store: new SqliteAsyncStore(store), split: 'test', limit: ITEMS });
     }
     const ids = store.listItems({ limit: 1000 }).items.map((i) => i.id);
     const png = Buffer.from(store.getImage(ids[7])!);

@@ -806,6 +806,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Every error response has this shape. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
             };
         };
         options?: never;
@@ -929,6 +945,22 @@ export interface paths {
                 };
                 /** @description Every error response has this shape. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. `IMAGE_TOO_LARGE`. */
+                                code: string;
+                                /** @description Human-readable explanation. */
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error response has this shape. */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };

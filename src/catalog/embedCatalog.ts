@@ -4,7 +4,7 @@ import { decodeStoredImage } from '../data/storedImage.ts';
 import { DataFileError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
-import type { CatalogStore } from './store.ts';
+import type { AsyncCatalogStore } from './asyncStore.ts';
 
 const log = createLogger('catalog-embed');
 
@@ -14,7 +14,7 @@ export interface EmbedProgress {
 }
 
 export interface EmbedCatalogOptions {
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   embedder: Embedder;
   batchSize?: number;
   onProgress?: (p: EmbedProgress) => void;
@@ -41,14 +41,14 @@ export async function embedCatalog(options: EmbedCatalogOptions): Promise<EmbedC
   const { store, embedder } = options;
   const batchSize = options.batchSize ?? 256;
   const modelVersion = embedder.modelVersion;
-  const total = Math.max(0, store.countItems() - store.countEmbeddings(modelVersion));
+  const total = Math.max(0, (await store.countItems()) - (await store.countEmbeddings(modelVersion)));
   let embedded = 0;
   let skipped = 0;
   // Labels ascend; skipped items stay missing, so the next batch starts after the last label seen.
   let after: number | undefined;
   options.onProgress?.({ done: 0, total });
   for (;;) {
-    const batch = store.missingEmbeddings(modelVersion, batchSize, after);
+    const batch = await store.missingEmbeddings(modelVersion, batchSize, after);
     if (batch.length === 0) break;
     after = batch[batch.length - 1].label;
     const decoded = await Promise.allSettled(batch.map((p) => decodeStoredImage(p.image, p.label)));
@@ -70,7 +70,7 @@ export async function embedCatalog(options: EmbedCatalogOptions): Promise<EmbedC
       if (vectors.length !== good.length * embedder.dim) {
         throw new DataFileError(`embedder returned ${vectors.length} floats for ${good.length} images`);
       }
-      store.putEmbeddings(
+      await store.putEmbeddings(
         modelVersion,
         good.map((p, i) => ({
           label: p.label,

@@ -3,7 +3,8 @@ import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
 import { loadFashionMnistSplit, type Split } from '../data/fashionMnist.ts';
 import { decodeSmallGrayPng, encodeGrayPng28 } from '../data/png.ts';
 import { ValidationError } from '../errors.ts';
-import type { CatalogStore, NewItem, UpsertResult } from './store.ts';
+import type { AsyncCatalogStore } from './asyncStore.ts';
+import type { NewItem, UpsertResult } from './store.ts';
 import { syntheticAttributes } from './syntheticAttributes.ts';
 
 export type SplitChoice = Split | 'all';
@@ -18,7 +19,7 @@ export interface ImportResult extends UpsertResult {
 }
 
 export interface ImportFashionMnistOptions {
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   split: SplitChoice;
   /** Rows per transaction. */
   batchSize?: number;
@@ -43,8 +44,12 @@ export function parseSplit(value: string): SplitChoice {
  * The stored PNG when it holds exactly these pixels (whatever encoder wrote it), else null. Reusing it
  * keeps re-imports `unchanged` on catalogs whose PNGs another encoder wrote (the store compares bytes).
  */
-function storedIfSame(store: CatalogStore, id: string, pixels: Uint8Array): Uint8Array | null {
-  const stored = store.getImage(id);
+async function storedIfSame(
+  store: AsyncCatalogStore,
+  id: string,
+  pixels: Uint8Array,
+): Promise<Uint8Array | null> {
+  const stored = await store.getImage(id);
   if (!stored) return null;
   const decoded = decodeSmallGrayPng(stored, IMAGE_SIZE);
   if (!decoded || decoded.width !== IMAGE_SIZE || decoded.height !== IMAGE_SIZE) return null;
@@ -69,7 +74,7 @@ export async function importFashionMnist(options: ImportFashionMnistOptions): Pr
   const total = counts.reduce((a, b) => a + b, 0);
   const result: ImportResult = { inserted: 0, updated: 0, unchanged: 0, total };
   // An empty catalog (the first import) has nothing to compare with: no per-item lookups.
-  const compare = store.countItems() > 0;
+  const compare = (await store.countItems()) > 0;
   let done = 0;
   options.onProgress?.({ done, total });
   for (let s = 0; s < splits.length; s++) {
@@ -89,17 +94,17 @@ export async function importFashionMnist(options: ImportFashionMnistOptions): Pr
           source: 'fashion-mnist',
           split,
           attributes: syntheticAttributes(split, i, category),
-          image: (compare && storedIfSame(store, id, pixels)) || encodeGrayPng28(pixels),
+          image: (compare && (await storedIfSame(store, id, pixels))) || encodeGrayPng28(pixels),
         });
       }
-      const r = store.upsertItems(batch);
+      const r = await store.upsertItems(batch);
       result.inserted += r.inserted;
       result.updated += r.updated;
       result.unchanged += r.unchanged;
       done += end - start;
       options.onBatch?.(done);
       options.onProgress?.({ done, total });
-      // Encoding and upserting are synchronous: let the event loop run between batches (a server's
+      // Encoding (and a SQLite upsert) is synchronous: let the event loop run between batches (a server's
       // health checks during its first start).
       await yieldToEventLoop();
     }

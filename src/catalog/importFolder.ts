@@ -3,8 +3,9 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { parseMetadata } from '../data/folderMetadata.ts';
 import { encodePng28, preprocessImageToBytes } from '../data/preprocess.ts';
 import { createLogger } from '../log.ts';
+import type { AsyncCatalogStore } from './asyncStore.ts';
 import type { ImportProgress, ImportResult } from './importFashionMnist.ts';
-import type { CatalogStore, NewItem } from './store.ts';
+import type { NewItem } from './store.ts';
 
 const log = createLogger('catalog-import');
 
@@ -16,7 +17,7 @@ export interface FolderImportResult extends ImportResult {
 }
 
 export interface ImportFolderOptions {
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   dir: string;
   /**
    * `items.jsonl` or `items.csv` (header row: id,title,category,file, then any
@@ -75,7 +76,7 @@ export async function importFolder(options: ImportFolderOptions): Promise<Folder
         }
       }),
     );
-    const r = store.upsertItems(prepared.filter((p): p is NewItem => p !== null));
+    const r = await store.upsertItems(prepared.filter((p): p is NewItem => p !== null));
     result.inserted += r.inserted;
     result.updated += r.updated;
     result.unchanged += r.unchanged;

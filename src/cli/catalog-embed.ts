@@ -5,8 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { embedCatalog } from '../catalog/embedCatalog.ts';
+import { openStore } from '../catalog/openStore.ts';
 import { defaultDbPath, progressBar } from '../catalog/progress.ts';
-import { openCatalog } from '../catalog/sqliteStore.ts';
 import { loadConfig } from '../config/env.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../log.ts';
@@ -25,9 +25,10 @@ async function main(): Promise<void> {
   const batchSize = Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new ValidationError('--batch-size must be a positive integer');
-  const embedder = await loadEngine(values.model!, engineOptions(loadConfig(), availableParallelism()), log);
+  const config = loadConfig();
+  const embedder = await loadEngine(values.model!, engineOptions(config, availableParallelism()), log);
   const backend = embedder.engine;
-  const store = openCatalog(values.db!);
+  const store = await openStore(config, { sqlitePath: values.db, log });
   const bar = progressBar('embed');
   const started = performance.now();
   try {
@@ -40,12 +41,12 @@ async function main(): Promise<void> {
     bar.stop();
     const seconds = (performance.now() - started) / 1000;
     const summary = {
-      db: store.path,
+      db: store.location,
       modelVersion: embedder.modelVersion,
       backend,
       ...r,
-      stored: store.countEmbeddings(embedder.modelVersion),
-      items: store.countItems(),
+      stored: await store.countEmbeddings(embedder.modelVersion),
+      items: await store.countItems(),
       seconds,
       imagesPerSecond: r.embedded / seconds,
     };
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
     bar.stop();
-    store.close();
+    await store.close();
     embedder.dispose();
   }
 }

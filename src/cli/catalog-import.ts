@@ -1,13 +1,14 @@
 /**
  * `npm run catalog:import -- --source fashion-mnist --split test|train|all [--limit N] [--db PATH]`
  * `npm run catalog:import -- --source folder --dir DIR --metadata items.jsonl|items.csv [--db PATH]`
- * Prints the counts as JSON on stdout; progress on stderr.
+ * Prints the counts as JSON on stdout; progress on stderr. With DATABASE_URL the PostgreSQL catalog (`--db` ignored).
  */
 import { parseArgs } from 'node:util';
 import { importFashionMnist, parseSplit } from '../catalog/importFashionMnist.ts';
 import { importFolder } from '../catalog/importFolder.ts';
+import { openStore } from '../catalog/openStore.ts';
 import { defaultDbPath, progressBar } from '../catalog/progress.ts';
-import { openCatalog } from '../catalog/sqliteStore.ts';
+import { loadConfig } from '../config/env.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     },
   });
   const batchSize = values['batch-size'] ? positiveInt(values['batch-size'], '--batch-size') : undefined;
-  const store = openCatalog(values.db!);
+  const store = await openStore(loadConfig(), { sqlitePath: values.db, log });
   const bar = progressBar('import');
   const started = performance.now();
   try {
@@ -58,16 +59,16 @@ async function main(): Promise<void> {
     }
     bar.stop();
     const summary = {
-      db: store.path,
+      db: store.location,
       ...result,
-      items: store.countItems(),
+      items: await store.countItems(),
       seconds: (performance.now() - started) / 1000,
     };
     log.info(summary, 'import finished');
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
     bar.stop();
-    store.close();
+    await store.close();
   }
 }
 

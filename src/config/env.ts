@@ -27,7 +27,7 @@ export const ConfigSchema = Type.Object({
     default: '',
     pattern: '^(|postgres(ql)?://\\S+)$',
     description:
-      'PostgreSQL catalog shared by replicas (`postgres://user:password@host:5432/db`); empty = the SQLite catalog in `DATA_DIR`. Not used by the server yet (issue 13).',
+      'PostgreSQL catalog shared by replicas (`postgres://user:password@host:5432/db`); empty = the SQLite catalog in `DATA_DIR`. Index files stay local to each replica, in its `DATA_DIR`.',
   }),
   MODEL_DIR: Type.String({
     minLength: 1,

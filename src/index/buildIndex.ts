@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { CatalogStore, IndexBuild } from '../catalog/store.ts';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
+import type { BuildUpdate, IndexBuild } from '../catalog/store.ts';
 import { DataFileError, NotReadyError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { publishFile, sha256File, writeFileAtomic } from './files.ts';
@@ -34,7 +35,7 @@ export interface BuildProgress {
 }
 
 export interface BuildIndexOptions {
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   dataDir: string;
   modelVersion: string;
   params?: Partial<HnswParams>;
@@ -42,6 +43,12 @@ export interface BuildIndexOptions {
   buildId?: number;
   /** The model directory the embeddings came from, recorded with a new build. */
   modelDir?: string;
+  /**
+   * Writes this DATA_DIR's file of a build that is already active in a shared
+   * catalog (made by another replica), recording nothing: the build's status
+   * is every replica's, and this file only this one's.
+   */
+  local?: IndexBuild;
   onProgress?: (p: BuildProgress) => void;
   /**
    * Longest stretch of synchronous work (ms) between yields to the event loop:
@@ -84,16 +91,20 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
   const { store, dataDir, modelVersion } = options;
   const params: HnswParams = { ...DEFAULT_HNSW_PARAMS, ...options.params };
   const sliceMs = options.sliceMs ?? 20;
-  const build = options.buildId
-    ? store.updateBuild(options.buildId, { params: JSON.stringify(params) })
-    : store.recordBuild(modelVersion, JSON.stringify(params), options.modelDir);
+  const build = options.local
+    ? options.local
+    : options.buildId
+      ? await store.updateBuild(options.buildId, { params: JSON.stringify(params) })
+      : await store.recordBuild(modelVersion, JSON.stringify(params), options.modelDir);
+  const record = async (update: BuildUpdate) =>
+    options.local ? options.local : store.updateBuild(build.id, update);
   const dir = indexDir(dataDir);
   const file = indexFileName(build.id);
   const finalPath = join(dir, file);
   const tmpPath = `${finalPath}.tmp-${process.pid}`;
   try {
-    store.updateBuild(build.id, { status: 'building' });
-    const total = store.countEmbeddings(modelVersion);
+    await record({ status: 'building' });
+    const total = await store.countEmbeddings(modelVersion);
     if (total === 0) throw new NotReadyError(`no embeddings stored for model version '${modelVersion}'`);
     mkdirSync(dir, { recursive: true });
     const started = performance.now();
@@ -127,15 +138,15 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
       format: 'hnswlib-node/HierarchicalNSW/l2',
     };
     writeFileAtomic(manifestPath(dataDir, build.id), `${JSON.stringify(manifest, null, 2)}\n`);
-    store.updateBuild(build.id, { status: 'verifying', file, checksum: sha256, itemCount: count });
+    await record({ status: 'verifying', file, checksum: sha256, itemCount: count });
     log.info({ buildId: build.id, modelVersion, items: count, buildSeconds, bytes }, 'index written');
 
     options.onProgress?.({ phase: 'verifying', done: 0, total: 1 });
-    const categories = store.labelCategories();
+    const categories = await store.labelCategories();
     const reloaded = readIndexFile(dataDir, manifest, categories);
     verifySelfQueries(reloaded, points, categories);
     options.onProgress?.({ phase: 'verifying', done: 1, total: 1 });
-    const active = store.updateBuild(build.id, { status: 'active' });
+    const active = await record({ status: 'active' });
     log.info({ buildId: build.id, modelVersion }, 'index build active');
     return {
       index: reloaded,
@@ -145,7 +156,7 @@ export async function buildIndex(options: BuildIndexOptions): Promise<LoadedInde
     };
   } catch (err) {
     rmSync(tmpPath, { force: true });
-    store.updateBuild(build.id, { status: 'failed', error: (err as Error).message });
+    await record({ status: 'failed', error: (err as Error).message }).catch(() => {});
     log.error({ buildId: build.id, modelVersion, err }, 'index build failed');
     throw err;
   }
@@ -194,7 +205,7 @@ interface Points {
  * `expected` (the count taken before) sizes the buffer, which grows if items arrive meanwhile.
  */
 async function readPoints(
-  store: CatalogStore,
+  store: AsyncCatalogStore,
   modelVersion: string,
   expected: number,
   sliceMs: number,
@@ -203,7 +214,7 @@ async function readPoints(
   let vectors = new Float32Array(0);
   let dim = 0;
   let sliceStart = performance.now();
-  for (const e of store.iterateEmbeddings(modelVersion)) {
+  for await (const e of store.iterateEmbeddings(modelVersion)) {
     if (dim === 0) {
       dim = e.vector.length;
       vectors = new Float32Array(Math.max(1, expected) * dim);

@@ -1,4 +1,4 @@
-import type { CatalogStore } from '../catalog/store.ts';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
 import { createLogger } from '../log.ts';
 import { type LoadedIndex, readIndexFile, readManifest } from './buildIndex.ts';
 import type { HnswParams } from './hnswIndex.ts';
@@ -30,19 +30,19 @@ export interface LoadResult extends LoadedIndex {
  * build is tried. The loaded index is reconciled with SQLite so it serves
  * exactly the catalog's items. Returns null when no good build exists.
  */
-export function loadNewestGoodIndex(
+export async function loadNewestGoodIndex(
   dataDir: string,
-  store: CatalogStore,
+  store: AsyncCatalogStore,
   modelVersion?: string,
   /** Query-time overrides (efSearch) of the parameters recorded in the manifest. */
   overrides: Pick<Partial<HnswParams>, 'efSearch'> = {},
-): LoadResult | null {
-  const interrupted = store.failUnfinishedBuilds();
+): Promise<LoadResult | null> {
+  const interrupted = await store.failUnfinishedBuilds();
   if (interrupted > 0)
     log.warn({ interrupted }, 'builds left unfinished by a previous process marked failed');
   const refused: LoadResult['refused'] = [];
-  const categories = store.labelCategories();
-  for (const build of store.completeBuilds(modelVersion)) {
+  const categories = await store.labelCategories();
+  for (const build of await store.completeBuilds(modelVersion)) {
     try {
       const manifest = readManifest(dataDir, build.id);
       if (manifest.sha256 !== build.checksum || manifest.modelVersion !== build.modelVersion) {
@@ -52,8 +52,8 @@ export function loadNewestGoodIndex(
       if (overrides.efSearch !== undefined) index.setEfSearch(overrides.efSearch);
       // HnswIndex.load already dropped the labels whose items are gone: count them as removed.
       const droppedOnLoad = manifest.itemCount - index.size;
-      const vectors = new VectorTable(manifest.dim, store.countEmbeddings(build.modelVersion));
-      const reconcile = reconcileIndex(index, store, build.modelVersion, categories, vectors);
+      const vectors = new VectorTable(manifest.dim, await store.countEmbeddings(build.modelVersion));
+      const reconcile = await reconcileIndex(index, store, build.modelVersion, categories, vectors);
       reconcile.removed += droppedOnLoad;
       log.info(
         { buildId: build.id, modelVersion: build.modelVersion, items: index.size, ...reconcile },
@@ -63,7 +63,7 @@ export function loadNewestGoodIndex(
     } catch (err) {
       const error = (err as Error).message;
       log.error({ buildId: build.id, err }, 'index build refused; trying the previous one');
-      store.updateBuild(build.id, { status: 'failed', error });
+      await store.updateBuild(build.id, { status: 'failed', error });
       refused.push({ buildId: build.id, error });
     }
   }
@@ -76,13 +76,13 @@ export function loadNewestGoodIndex(
  * labels whose items are gone. `vectors` ends up holding exactly the
  * embeddings the index serves.
  */
-export function reconcileIndex(
+export async function reconcileIndex(
   index: VectorIndex,
-  store: CatalogStore,
+  store: AsyncCatalogStore,
   modelVersion: string,
   categories: Map<number, string>,
   vectors: VectorTable,
-): ReconcileResult {
+): Promise<ReconcileResult> {
   let removed = 0;
   for (const label of index.labels()) {
     if (categories.has(label)) continue;
@@ -91,7 +91,7 @@ export function reconcileIndex(
   }
   let added = 0;
   let embedded = 0;
-  for (const e of store.iterateEmbeddings(modelVersion)) {
+  for await (const e of store.iterateEmbeddings(modelVersion)) {
     embedded++;
     vectors.set(e.label, e.vector);
     if (!index.has(e.label)) {

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
 import { embedCatalog } from '../catalog/embedCatalog.ts';
-import type { CatalogStore } from '../catalog/store.ts';
 import { createLogger } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
 import { type BuildProgress, buildIndex, type IndexManifest, indexDir } from './buildIndex.ts';
@@ -12,7 +12,7 @@ import type { VectorTable } from './vectorTable.ts';
 const log = createLogger('rebuild');
 
 export interface RebuildOptions {
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   dataDir: string;
   /** The embedder now served; the rebuild uses it unless `modelDir` names another model. */
   embedder: Embedder;
@@ -26,8 +26,9 @@ export interface RebuildOptions {
   onStart?: (info: { modelVersion: string; buildId: number }) => void;
   onProgress?: (p: BuildProgress) => void;
   /**
-   * The swap, called synchronously right after the final catch-up, so no item
-   * written meanwhile can slip between the catch-up and the swap.
+   * The swap, called right after the final catch-up. On SQLite nothing can be
+   * written in between (every store call runs synchronously); on PostgreSQL
+   * the result's `changeSeq` tells the change feed where to replay from.
    */
   commit?: (result: RebuildResult) => void;
   /** Index files of older builds kept on disk for rollback (default 2, counting the new one). */
@@ -42,6 +43,8 @@ export interface RebuildResult {
   buildId: number;
   /** Items added/deleted while the rebuild ran, applied to the new index at the end. */
   catchUp: ReconcileResult;
+  /** The catalog's change number read before the final catch-up. */
+  changeSeq: number;
 }
 
 /**
@@ -57,11 +60,11 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
   if (modelDir && !loadEmbedder) throw new Error('rebuildIndex: modelDir given without loadEmbedder');
   const target = modelDir && loadEmbedder ? await loadEmbedder(modelDir) : options.embedder;
   const modelVersion = target.modelVersion;
-  const build = store.recordBuild(modelVersion, undefined, modelDir ?? options.embedderDir);
+  const build = await store.recordBuild(modelVersion, undefined, modelDir ?? options.embedderDir);
   options.onStart?.({ modelVersion, buildId: build.id });
   log.info({ buildId: build.id, modelVersion, modelDir: options.modelDir }, 'rebuild started');
   try {
-    store.updateBuild(build.id, { status: 'embedding' });
+    await store.updateBuild(build.id, { status: 'embedding' });
     await embedCatalog({
       store,
       embedder: target,
@@ -78,12 +81,12 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
     // Items added while building got an embedding for the served model only: embed them with this one
     // too (until a pass finds none: items that cannot be decoded stay missing, and are skipped).
     while ((await embedCatalog({ store, embedder: target })).embedded > 0);
-    // From here to the commit everything is synchronous: nothing can be written in between.
-    const catchUp = reconcileIndex(
+    const changeSeq = await store.latestChangeSeq();
+    const catchUp = await reconcileIndex(
       loaded.index,
       store,
       modelVersion,
-      store.labelCategories(),
+      await store.labelCategories(),
       loaded.vectors,
     );
     const result: RebuildResult = {
@@ -93,15 +96,16 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
       embedder: target,
       buildId: build.id,
       catchUp,
+      changeSeq,
     };
     options.commit?.(result);
     log.info({ buildId: build.id, modelVersion, items: loaded.index.size, ...catchUp }, 'rebuild complete');
-    pruneIndexFiles(dataDir, store, options.keepBuilds ?? 2);
+    await pruneIndexFiles(dataDir, store, options.keepBuilds ?? 2);
     return result;
   } catch (err) {
-    const current = store.getBuild(build.id);
+    const current = await store.getBuild(build.id).catch(() => null);
     if (current && current.status !== 'failed') {
-      store.updateBuild(build.id, { status: 'failed', error: (err as Error).message });
+      await store.updateBuild(build.id, { status: 'failed', error: (err as Error).message }).catch(() => {});
     }
     if (target !== options.embedder) target.dispose();
     log.error({ buildId: build.id, err }, 'rebuild failed; the previous index keeps serving');
@@ -113,13 +117,12 @@ export async function rebuildIndex(options: RebuildOptions): Promise<RebuildResu
  * Deletes index files except those of the newest `keep` complete builds (the
  * served one and a rollback), plus temp files left by killed builds.
  */
-export function pruneIndexFiles(dataDir: string, store: CatalogStore, keep: number): string[] {
-  const keepIds = new Set(
-    store
-      .completeBuilds()
-      .slice(0, keep)
-      .map((b) => b.id),
-  );
+export async function pruneIndexFiles(
+  dataDir: string,
+  store: AsyncCatalogStore,
+  keep: number,
+): Promise<string[]> {
+  const keepIds = new Set((await store.completeBuilds()).slice(0, keep).map((b) => b.id));
   const removed: string[] = [];
   let files: string[];
   try {
@@ -131,7 +134,7 @@ export function pruneIndexFiles(dataDir: string, store: CatalogStore, keep: numb
     const m = /^index-(\d+)\.(bin|json)(\.tmp-\d+)?$/.exec(file);
     if (!m) continue;
     const id = Number(m[1]);
-    const unfinished = store.getBuild(id);
+    const unfinished = await store.getBuild(id);
     const inProgress = unfinished && unfinished.status !== 'active' && unfinished.status !== 'failed';
     if ((keepIds.has(id) && !m[3]) || inProgress) continue;
     rmSync(join(indexDir(dataDir), file), { force: true });

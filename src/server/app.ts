@@ -18,7 +18,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { CatalogStore } from '../catalog/store.ts';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
 import type { Config } from '../config/env.ts';
 import type { ImageLimits } from '../data/preprocess.ts';
 import { NotReadyError, ValidationError } from '../errors.ts';
@@ -61,7 +61,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     imageLimits: ImageLimits;
-    store: CatalogStore;
+    store: AsyncCatalogStore;
     items: ResidentCatalog;
     serving: Serving;
     catalog: CatalogService;
@@ -78,8 +78,8 @@ declare module 'fastify' {
 export interface AppDeps extends ServingPluginOptions {
   /** Told after each of this app's catalog writes (wakes the other processes' change feeds). */
   notifyWrite?: () => void;
-  /** An open catalog (the caller closes it); default: DATA_DIR/catalog.sqlite, closed with the app. */
-  store?: CatalogStore;
+  /** An open catalog (the caller closes it); default: `openStore(config)`, closed with the app. */
+  store?: AsyncCatalogStore;
 }
 
 export type App = FastifyInstance;
@@ -162,7 +162,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   await app.register(errorsPlugin);
   await app.register(strictInputPlugin);
   await app.register(securityPlugin);
-  await app.register(catalogPlugin, { dataDir: config.DATA_DIR, store: deps.store });
+  await app.register(catalogPlugin, { store: deps.store });
   await app.register(metricsPlugin, {
     source: {
       snapshot: () => {

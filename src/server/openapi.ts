@@ -1,6 +1,6 @@
 /** The OpenAPI document as the code defines it (the root `openapi.yaml` must equal this). */
 import { fileURLToPath } from 'node:url';
-import { openCatalog } from '../catalog/sqliteStore.ts';
+import { openStore } from '../catalog/openStore.ts';
 import { loadConfig } from '../config/env.ts';
 import { buildApp } from './app.ts';
 
@@ -8,13 +8,13 @@ export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.m
 
 /** Builds an app on an empty in-memory catalog (no model needed) and renders its document as YAML. */
 export async function generateOpenApi(): Promise<string> {
-  const store = openCatalog(':memory:');
+  const store = await openStore({ DATABASE_URL: '', DATA_DIR: '.' }, { sqlitePath: ':memory:' });
   const app = await buildApp(loadConfig({ LOG_LEVEL: 'silent' }), { store });
   try {
     await app.ready();
     return app.swagger({ yaml: true });
   } finally {
     await app.close();
-    store.close();
+    await store.close();
   }
 }

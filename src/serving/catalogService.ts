@@ -5,9 +5,10 @@
  * one of them (an item's vector for the served model).
  */
 import { randomUUID } from 'node:crypto';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
 import { decodeStoredImage } from '../catalog/embedCatalog.ts';
 import { decodeCursor, encodeCursor } from '../catalog/sqliteStore.ts';
-import type { CatalogItem, CatalogStore, ItemPage, ItemUpdate } from '../catalog/store.ts';
+import type { CatalogItem, ItemPage, ItemUpdate } from '../catalog/store.ts';
 import { bytesToUnit } from '../data/pixels.ts';
 import { encodePng28, type ImageLimits, preprocessImageToBytes } from '../data/preprocess.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -37,7 +38,7 @@ export interface NewItemInput {
 }
 
 export interface CatalogServiceDeps {
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   serving: Serving;
   items: ResidentCatalog;
   imageLimits: ImageLimits;
@@ -49,7 +50,7 @@ export function itemNotFound(id: string): NotFoundError {
 }
 
 export class CatalogService {
-  readonly #store: CatalogStore;
+  readonly #store: AsyncCatalogStore;
   readonly #serving: Serving;
   readonly #items: ResidentCatalog;
   readonly #limits: ImageLimits;
@@ -103,8 +104,8 @@ export class CatalogService {
   }
 
   /** The stored 28x28 PNG, or 404. */
-  image(id: string): Uint8Array {
-    const png = this.#store.getImage(id);
+  async image(id: string): Promise<Uint8Array> {
+    const png = await this.#store.getImage(id);
     if (!png) throw itemNotFound(id);
     return png;
   }
@@ -134,7 +135,9 @@ export class CatalogService {
    * Adds an item, searchable at once: preprocessed and embedded with the
    * served model, stored with that embedding, and added to that model's index
    * inside the store's transaction. If a rebuild swapped models meanwhile it
-   * embeds again, so the vector and the index always belong to one model.
+   * embeds again, so the vector and the index always belong to one model;
+   * a swap during the (PostgreSQL) write itself gets the new model's
+   * embedding stored and indexed after it.
    */
   async add(input: NewItemInput): Promise<CatalogItem> {
     const id = input.id ?? `api-${randomUUID()}`;
@@ -148,7 +151,7 @@ export class CatalogService {
       set = this.#serving.require();
       vector = await set.queue.embed(pixels);
     } while (this.#serving.current !== set);
-    const item = this.#store.addItem(
+    const item = await this.#store.addItem(
       {
         id,
         title: input.title,
@@ -165,6 +168,13 @@ export class CatalogService {
         },
       },
     );
+    while (this.#serving.current && this.#serving.current !== set) {
+      set = this.#serving.current;
+      vector = await set.queue.embed(pixels);
+      await this.#store.putEmbeddings(set.modelVersion, [{ label: item.label, vector }]);
+      set.index.add(item.label, vector, item.category);
+      set.vectors.set(item.label, vector);
+    }
     this.#items.put(item);
     this.#written();
     this.#log.info({ item: item.id, label: item.label }, 'item added');
@@ -172,10 +182,11 @@ export class CatalogService {
   }
 
   /** Deletes an item: gone from the store, the served index and the resident catalog at once. */
-  delete(id: string): CatalogItem {
-    const set = this.#serving.current;
-    const deleted = this.#store.deleteItem(id, {
+  async delete(id: string): Promise<CatalogItem> {
+    const deleted = await this.#store.deleteItem(id, {
       onCommitting: (item) => {
+        // The set served at commit time: a swap during the write must not keep the item.
+        const set = this.#serving.current;
         set?.index.remove(item.label);
         set?.vectors.delete(item.label);
       },
@@ -192,11 +203,11 @@ export class CatalogService {
    * (its image is unchanged); a new category moves it to that category's
    * graph in the served index within the same transaction.
    */
-  update(id: string, update: ItemUpdate): CatalogItem {
-    const set = this.#serving.current;
+  async update(id: string, update: ItemUpdate): Promise<CatalogItem> {
     const before = this.#items.get(id);
-    const updated = this.#store.updateItem(id, update, {
+    const updated = await this.#store.updateItem(id, update, {
       onCommitting: (item) => {
+        const set = this.#serving.current;
         const vector = set?.vectors.get(item.label);
         if (set && vector && before && before.category !== item.category) {
           set.index.add(item.label, vector, item.category);
@@ -218,9 +229,9 @@ export class CatalogService {
   async vectorOf(set: ServingSet, item: CatalogItem): Promise<Float32Array> {
     const served = set.vectors.get(item.label);
     if (served) return served;
-    const stored = this.#store.getEmbedding(set.modelVersion, item.label);
+    const stored = await this.#store.getEmbedding(set.modelVersion, item.label);
     if (stored) return stored;
-    const png = this.#store.getImage(item.id);
+    const png = await this.#store.getImage(item.id);
     if (!png) throw itemNotFound(item.id);
     return set.queue.embed(await decodeStoredImage(png, item.label));
   }

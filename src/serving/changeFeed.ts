@@ -8,8 +8,13 @@
  * writes, already applied by CatalogService, cost one re-read and no harm.
  * A `build` change from another process makes this one load that build's
  * model and index and swap them in together.
+ *
+ * Wake-ups: on PostgreSQL the store's LISTEN (every replica's writes); on
+ * SQLite the cluster primary's relay between WORKERS (see cli/cluster.ts), so
+ * the store's own SQLite polling is not started on top of `pollMs`.
  */
-import type { CatalogStore, Change, IndexBuild } from '../catalog/store.ts';
+import type { AsyncCatalogStore, ChangeListener } from '../catalog/asyncStore.ts';
+import type { Change, IndexBuild } from '../catalog/store.ts';
 import type { LogSink } from '../log.ts';
 import type { ResidentCatalog } from './residentCatalog.ts';
 import type { Serving, ServingInput } from './servedSet.ts';
@@ -18,7 +23,7 @@ import type { Serving, ServingInput } from './servedSet.ts';
 const PAGE = 1000;
 
 export interface ChangeFeedDeps {
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   serving: Serving;
   items: ResidentCatalog;
   log: LogSink;
@@ -34,6 +39,10 @@ export class ChangeFeed {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
+  #listener: ChangeListener | null = null;
+  #stopped = false;
+  /** Set by `replayFrom` while a catch-up runs: where to continue once the current change is applied. */
+  #rewind: number | null = null;
 
   constructor(deps: ChangeFeedDeps) {
     this.#deps = deps;
@@ -44,17 +53,56 @@ export class ChangeFeed {
     return this.#lastSeq;
   }
 
-  /** Starts following after `seq` (what the served state was loaded at). */
+  /**
+   * Starts following after `seq` (what the served state was loaded at).
+   * Polling runs whatever happens to the wake-ups: it is what catches up when
+   * LISTEN cannot be set up or its connection is being re-established.
+   */
   start(seq: number): void {
-    this.#lastSeq = seq;
     this.stop();
+    this.#stopped = false;
+    this.#lastSeq = seq;
     this.#timer = setInterval(() => this.wake(), this.#deps.pollMs);
     this.#timer.unref();
+    if (this.#deps.store.kind === 'postgres') void this.#listen();
+    // Changes made between `seq` and now (another replica's) need no wake-up to be applied.
+    void this.wake();
   }
 
-  stop(): void {
+  async #listen(): Promise<void> {
+    try {
+      const listener = await this.#deps.store.listenForChanges((seq) => {
+        if (seq > this.#lastSeq) void this.wake();
+      });
+      if (this.#stopped) await listener.close();
+      else this.#listener = listener;
+    } catch (err) {
+      this.#deps.log.warn(
+        { err: (err as Error).message, pollMs: this.#deps.pollMs },
+        'change feed: no LISTEN wake-ups; polling only',
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    const listener = this.#listener;
+    this.#listener = null;
+    await listener?.close();
+  }
+
+  /**
+   * Applies again the changes after `seq` (idempotent): a served set that was
+   * made from the catalog as of `seq` and activated later must also get the
+   * writes that landed in between, including this process's own.
+   */
+  replayFrom(seq: number): void {
+    if (seq >= this.#lastSeq) return;
+    if (this.#running) this.#rewind = Math.min(this.#rewind ?? seq, seq);
+    else this.#lastSeq = seq;
+    void this.wake();
   }
 
   /** Catches up soon; resolves when the changes known now are applied. */
@@ -76,12 +124,19 @@ export class ChangeFeed {
   async #catchUp(): Promise<void> {
     try {
       for (;;) {
-        const changes = this.#deps.store.changesAfter(this.#lastSeq, PAGE);
+        const changes = await this.#deps.store.changesAfter(this.#lastSeq, PAGE);
+        let rewound = false;
         for (const change of changes) {
           await this.#apply(change);
           this.#lastSeq = change.seq;
+          if (this.#rewind !== null) {
+            this.#lastSeq = Math.min(this.#lastSeq, this.#rewind);
+            this.#rewind = null;
+            rewound = true;
+            break;
+          }
         }
-        if (changes.length < PAGE) return;
+        if (!rewound && changes.length < PAGE) return;
       }
     } catch (err) {
       // The next wake-up retries from the last applied change.
@@ -93,7 +148,7 @@ export class ChangeFeed {
     const { store, serving, items } = this.#deps;
     if (change.kind === 'build') return this.#takeUpBuild(change.buildId!);
     const label = change.label!;
-    const item = change.kind === 'item' ? store.getItemByLabel(label) : null;
+    const item = change.kind === 'item' ? await store.getItemByLabel(label) : null;
     const set = serving.current;
     if (!item) {
       items.remove(label);
@@ -104,7 +159,7 @@ export class ChangeFeed {
     const category = items.categoryOf(label);
     items.put(item);
     if (!set) return;
-    const vector = store.getEmbedding(set.modelVersion, label);
+    const vector = await store.getEmbedding(set.modelVersion, label);
     if (!vector) return;
     const served = set.vectors.get(label);
     const same = served && set.index.has(label) && served.every((v, i) => v === vector[i]);
@@ -117,11 +172,17 @@ export class ChangeFeed {
   async #takeUpBuild(buildId: number): Promise<void> {
     const { store, serving, log } = this.#deps;
     const current = serving.current;
-    const build = store.getBuild(buildId);
-    const newest = store.latestCompleteBuild();
+    const build = await store.getBuild(buildId);
+    const newest = await store.latestCompleteBuild();
     // Ours, or superseded by a newer one (which has its own change): nothing to do.
     if (!build || !current || current.buildId === buildId || newest?.id !== buildId) return;
     log.info({ buildId, modelVersion: build.modelVersion }, 'change feed: taking up a build made elsewhere');
-    serving.activate(await this.#deps.loadBuild(build));
+    const next = await this.#deps.loadBuild(build);
+    // Superseded while loading (a local build of the index takes a while): the newer one has its own change.
+    if (serving.current !== current) {
+      next.embedder.dispose();
+      return;
+    }
+    serving.activate(next);
   }
 }

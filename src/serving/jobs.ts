@@ -6,7 +6,8 @@
  * chosen model, build, verify) is the catalog's `rebuildIndex`; when it
  * succeeds the job swaps the new model and index in with one `activate`.
  */
-import type { BuildStatus, CatalogStore, JobRecord } from '../catalog/store.ts';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
+import type { BuildStatus, JobRecord, JobUpdate } from '../catalog/store.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Serving, ServingInput, ServingSet } from './servedSet.ts';
 
@@ -41,9 +42,9 @@ export interface RebuildRequest {
   onStart: (info: { modelVersion: string; buildId: number }) => void;
   onProgress: (progress: RebuildProgress) => void;
   /**
-   * Swaps the new model and index in. Called synchronously by the rebuild
-   * right after its final catch-up with the catalog, so no item added or
-   * deleted meanwhile is lost between catch-up and swap.
+   * Swaps the new model and index in, right after the rebuild's final
+   * catch-up with the catalog; `next.changeSeq` (read before that catch-up)
+   * lets the change feed apply to the new set whatever was written meanwhile.
    */
   commit: (next: ServingInput) => void;
 }
@@ -77,13 +78,13 @@ export function jobView(job: JobRecord): JobView {
 }
 
 export class RebuildJobs {
-  readonly #store: CatalogStore;
+  readonly #store: AsyncCatalogStore;
   readonly #rebuild: RebuildFn;
   readonly #serving: Serving;
   readonly #onFinished: (job: JobView) => void;
 
   constructor(
-    store: CatalogStore,
+    store: AsyncCatalogStore,
     rebuild: RebuildFn,
     serving: Serving,
     onFinished: (job: JobView) => void = () => {},
@@ -97,23 +98,28 @@ export class RebuildJobs {
   /**
    * Marks jobs a stopped process left unfinished as failed; call once at
    * start-up (their builds are failed when the index is loaded, and the old
-   * index serves).
+   * index serves). Skipped (0) while another process sharing the catalog
+   * holds the rebuild lock: its job is running, not interrupted.
    */
-  recoverInterrupted(): number {
-    return this.#store.failUnfinishedJobs(INTERRUPTED);
+  async recoverInterrupted(): Promise<number> {
+    let failed = 0;
+    await this.#store.tryExclusive('rebuild', async () => {
+      failed = await this.#store.failUnfinishedJobs(INTERRUPTED);
+    });
+    return failed;
   }
 
   /**
    * Starts a rebuild with the saved model `model` (name and directory), or the
    * served one when null; throws `JobConflictError` (409) while another runs.
    */
-  start(model: { name: string; dir: string } | null): JobView {
+  async start(model: { name: string; dir: string } | null): Promise<JobView> {
     const current = this.#serving.require();
     let job: JobRecord;
     try {
-      job = this.#store.createJob('index-rebuild', model?.name ?? current.modelVersion);
+      job = await this.#store.createJob('index-rebuild', model?.name ?? current.modelVersion);
     } catch (err) {
-      const running = this.#store.latestJob();
+      const running = await this.#store.latestJob();
       if (err instanceof ConflictError && running) throw new JobConflictError(jobView(running));
       throw err;
     }
@@ -122,40 +128,51 @@ export class RebuildJobs {
   }
 
   /** The newest job, or null before the first. */
-  latest(): JobView | null {
-    const job = this.#store.latestJob();
+  async latest(): Promise<JobView | null> {
+    const job = await this.#store.latestJob();
     return job ? jobView(job) : null;
   }
 
-  get(id: number): JobView {
-    const job = this.#store.getJob(id);
+  async get(id: number): Promise<JobView> {
+    const job = await this.#store.getJob(id);
     if (!job) throw new NotFoundError(`no job with id ${id}`, 'JOB_NOT_FOUND');
     return jobView(job);
   }
 
   async #run(id: number, modelDir: string | null, current: ServingSet): Promise<void> {
-    const update = (patch: Parameters<CatalogStore['updateJob']>[1]) => this.#store.updateJob(id, patch);
+    const update = (patch: JobUpdate) => this.#store.updateJob(id, patch);
+    // Progress is advisory: a lost update (the catalog briefly unreachable) must not fail the rebuild.
+    // Chained, so updates land in order and none after the final one.
+    let reported: Promise<unknown> = Promise.resolve();
+    const report = (patch: JobUpdate) => {
+      reported = reported.then(() => update(patch)).catch(() => {});
+    };
     let committed: ServingInput | null = null;
-    let finished: JobRecord;
+    let finished: JobRecord | null = null;
     try {
-      await this.#rebuild({
-        modelDir,
-        current,
-        onStart: ({ modelVersion, buildId }) => update({ modelVersion, buildId }),
-        onProgress: ({ phase, done, total }) =>
-          update({
-            status: phase,
-            progress: total > 0 ? Math.min(1, done / total) : 0,
-            ...(phase === 'building' ? { itemCount: total } : {}),
-          }),
-        commit: (next) => {
-          this.#serving.activate(next);
-          committed = next;
-        },
-      });
+      // One rebuild at a time across processes sharing the catalog; also tells a starting
+      // replica that this job is running, not interrupted (see recoverInterrupted).
+      await this.#store.exclusive('rebuild', () =>
+        this.#rebuild({
+          modelDir,
+          current,
+          onStart: ({ modelVersion, buildId }) => report({ modelVersion, buildId }),
+          onProgress: ({ phase, done, total }) =>
+            report({
+              status: phase,
+              progress: total > 0 ? Math.min(1, done / total) : 0,
+              ...(phase === 'building' ? { itemCount: total } : {}),
+            }),
+          commit: (next) => {
+            this.#serving.activate(next);
+            committed = next;
+          },
+        }),
+      );
       const next = committed as ServingInput | null;
       if (!next) throw new Error('the rebuild finished without producing an index');
-      finished = update({
+      await reported;
+      finished = await update({
         status: 'active',
         progress: 1,
         itemCount: next.index.size,
@@ -163,8 +180,13 @@ export class RebuildJobs {
         modelVersion: next.embedder.modelVersion,
       });
     } catch (err) {
-      finished = update({ status: 'failed', error: err instanceof Error ? err.message : String(err) });
+      await reported;
+      finished = await update({
+        status: 'failed',
+        error: err instanceof Error ? err.message : String(err),
+      }).catch(() => null);
     }
-    this.#onFinished(jobView(finished));
+    // Unrecorded (the catalog unreachable): the next start fails the job as interrupted.
+    if (finished) this.#onFinished(jobView(finished));
   }
 }

@@ -7,7 +7,8 @@
  * indexed by a slot. Loaded once at start-up; this process's own writes go
  * through `CatalogService`, which updates it in the same step as the store.
  */
-import type { CatalogItem, CatalogStore, CategoryCount } from '../catalog/store.ts';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
+import type { CatalogItem, CategoryCount } from '../catalog/store.ts';
 import type { Attributes, AttributeValue } from '../search/attributes.ts';
 
 const NO_SLOT = -1;
@@ -71,19 +72,19 @@ export class ResidentCatalog {
   #used = 0;
   #version = 0;
 
-  /** Reads every item of the store (paged, see `CatalogStore.iterateItems`). */
-  static load(store: CatalogStore): ResidentCatalog {
+  /** Reads every item of the store (paged, see `AsyncCatalogStore.iterateItems`). */
+  static async load(store: AsyncCatalogStore): Promise<ResidentCatalog> {
     const catalog = new ResidentCatalog();
-    catalog.reload(store);
+    await catalog.reload(store);
     return catalog;
   }
 
   /** Replaces the contents with the store's items (after a bulk import by this process). */
-  reload(store: CatalogStore): void {
+  async reload(store: AsyncCatalogStore): Promise<void> {
     for (const label of [...this.#slotOfId.values()].map((slot) => this.#labels[slot])) this.remove(label);
     this.#free.length = 0;
     this.#used = 0;
-    for (const item of store.iterateItems()) this.put(item);
+    for await (const item of store.iterateItems()) this.put(item);
   }
 
   get size(): number {

@@ -23,7 +23,8 @@ export interface ServingInput {
   buildId: number | null;
   /**
    * The catalog's change number read before this state was loaded: the
-   * change feed applies what came after (only for the state a start loads).
+   * change feed applies what came after (to the state a start loads, and
+   * again to a set activated later, see `onActivate`).
    */
   changeSeq?: number;
 }
@@ -41,6 +42,7 @@ export class Serving {
   phase = 'starting';
   readonly #queueOptions: EmbedQueueOptions;
   readonly #log: LogSink;
+  readonly #activated: ((set: ServingSet) => void)[] = [];
 
   constructor(queueOptions: EmbedQueueOptions, log: LogSink) {
     this.#queueOptions = queueOptions;
@@ -60,6 +62,11 @@ export class Serving {
   require(): ServingSet {
     if (!this.#current) throw new NotReadyError('the model and index are still loading; retry shortly');
     return this.#current;
+  }
+
+  /** Calls `listener` after every activation. */
+  onActivate(listener: (set: ServingSet) => void): void {
+    this.#activated.push(listener);
   }
 
   /**
@@ -90,6 +97,7 @@ export class Serving {
       'serving model and index',
     );
     if (previous && previous.embedder !== next.embedder) void this.#retire(previous);
+    for (const listener of this.#activated) listener(next);
     return next;
   }
 

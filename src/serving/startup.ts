@@ -3,17 +3,23 @@
  * rebuilding later. The first start imports the catalog, embeds it and builds
  * the index (with progress in the log and in /readyz); later starts find the
  * embeddings and a verified index file and load in seconds.
+ *
+ * On a shared PostgreSQL catalog one replica at a time does a first start's
+ * import, embedding and first build (the `startup` lock); the others wait,
+ * then find everything in place. Index files are never shared: each replica
+ * builds its own from the stored embeddings (`loadSharedBuild`).
  */
 import { availableParallelism } from 'node:os';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
 import { embedCatalog } from '../catalog/embedCatalog.ts';
 import { importFashionMnist, type SplitChoice } from '../catalog/importFashionMnist.ts';
-import type { CatalogStore, IndexBuild } from '../catalog/store.ts';
+import type { IndexBuild } from '../catalog/store.ts';
 import type { Config } from '../config/env.ts';
 import { DataFileError } from '../errors.ts';
-import { buildIndex, readIndexFile, readManifest } from '../index/buildIndex.ts';
-import { loadNewestGoodIndex, reconcileIndex } from '../index/loadIndex.ts';
-import { rebuildIndex } from '../index/rebuild.ts';
-import { VectorTable } from '../index/vectorTable.ts';
+import { buildIndex, type LoadedIndex } from '../index/buildIndex.ts';
+import { loadNewestGoodIndex } from '../index/loadIndex.ts';
+import { pruneIndexFiles, rebuildIndex } from '../index/rebuild.ts';
+import { loadSharedBuild } from '../index/sharedBuild.ts';
 import type { LogSink } from '../log.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
 import { engineOptions, loadEngine } from '../model/engine.ts';
@@ -47,7 +53,7 @@ function bulkEmbedderLoader(config: Config, log: LogSink): EmbedderLoader {
 
 export interface StartupOptions {
   config: Config;
-  store: CatalogStore;
+  store: AsyncCatalogStore;
   /** The resident catalog, reloaded after a first start's import. */
   items: ResidentCatalog;
   log: LogSink;
@@ -78,7 +84,7 @@ function progressReporter(options: StartupOptions, what: string) {
  */
 export async function importInitialCatalog(options: StartupOptions): Promise<void> {
   const { config, store, log } = options;
-  if (config.CATALOG === 'none' || store.countItems() > 0) return;
+  if (config.CATALOG === 'none' || (await store.countItems()) > 0) return;
   const splits: SplitChoice[] = config.CATALOG === 'fashion-mnist' ? ['all', 'test'] : ['test'];
   for (const split of splits) {
     try {
@@ -100,7 +106,7 @@ export async function importInitialCatalog(options: StartupOptions): Promise<voi
 /** Embeds what lacks an embedding for `modelVersion`, with the bulk model when there is work. */
 async function embedMissing(options: StartupOptions, modelDir: string, modelVersion: string): Promise<void> {
   const { config, store, log } = options;
-  if (store.countItems() === store.countEmbeddings(modelVersion)) return;
+  if ((await store.countItems()) === (await store.countEmbeddings(modelVersion))) return;
   const bulk = await bulkEmbedderLoader(config, log)(modelDir);
   try {
     const report = progressReporter(options, 'embedding catalog');
@@ -116,6 +122,17 @@ async function embedMissing(options: StartupOptions, modelDir: string, modelVers
   }
 }
 
+/** Progress of an index build as start-up phases. */
+function buildReporter(options: StartupOptions) {
+  const reporters = {
+    building: progressReporter(options, 'building index'),
+    verifying: progressReporter(options, 'verifying index'),
+    embedding: progressReporter(options, 'embedding catalog'),
+  };
+  return (p: { phase: keyof typeof reporters; done: number; total: number }) =>
+    reporters[p.phase](p.done, p.total);
+}
+
 /**
  * Everything a start needs, in order: import (first start), embed what lacks
  * an embedding, then load the newest index build whose file verifies, or
@@ -126,58 +143,96 @@ export async function prepareServing(options: StartupOptions): Promise<ServingIn
   options.onPhase?.('loading model');
   const embedder = await queryEmbedderLoader(config, log)(config.MODEL_DIR);
   log.info({ model: embedder.modelVersion, engine: embedder.engine, dir: config.MODEL_DIR }, 'model loaded');
-  try {
-    await importInitialCatalog(options);
-    // Everything below reads the catalog after this change: later ones are the change feed's.
-    const changeSeq = store.latestChangeSeq();
-    options.items.reload(store);
-    await embedMissing(options, config.MODEL_DIR, embedder.modelVersion);
-    options.onPhase?.('loading index');
-    const loaded = loadNewestGoodIndex(config.DATA_DIR, store, embedder.modelVersion);
-    const modelDir = config.MODEL_DIR;
-    if (loaded)
-      return { embedder, modelDir, index: loaded.index, vectors: loaded.vectors, buildId: loaded.build.id };
-    if (store.countItems() === 0) {
-      throw new Error(
-        'the catalog is empty (CATALOG=none?): import items first, e.g. npm run catalog:import',
-      );
-    }
-    log.info({ model: embedder.modelVersion }, 'no index for this model yet: building one');
-    const reporters = {
-      building: progressReporter(options, 'building index'),
-      verifying: progressReporter(options, 'verifying index'),
-      embedding: progressReporter(options, 'embedding catalog'),
-    };
-    const built = await buildIndex({
+  const modelDir = config.MODEL_DIR;
+  const modelVersion = embedder.modelVersion;
+  const shared = store.kind === 'postgres';
+  const build = () =>
+    buildIndex({
       store,
       dataDir: config.DATA_DIR,
-      modelVersion: embedder.modelVersion,
+      modelVersion,
       modelDir,
       params: hnswParams(config),
-      onProgress: (p) => reporters[p.phase](p.done, p.total),
+      onProgress: buildReporter(options),
     });
-    return {
-      embedder,
-      modelDir,
-      index: built.index,
-      vectors: built.vectors,
-      buildId: built.build.id,
-      changeSeq,
-    };
+  try {
+    if (shared) options.onPhase?.('waiting for another replica to finish its first start');
+    const first = await store.exclusive('startup', async () => {
+      await importInitialCatalog(options);
+      await embedMissing(options, modelDir, modelVersion);
+      if (!shared) return null;
+      // Builds left unfinished by a stopped replica, not one another replica is rebuilding now
+      // (SQLite: loadNewestGoodIndex fails them).
+      await store.tryExclusive('rebuild', async () => {
+        const interrupted = await store.failUnfinishedBuilds();
+        if (interrupted > 0)
+          log.warn({ interrupted }, 'builds left unfinished by a stopped replica marked failed');
+      });
+      if (await store.latestCompleteBuild(modelVersion)) return null;
+      await requireItems(store);
+      log.info({ model: modelVersion }, 'no index for this model yet: building the first one');
+      // Read before the build: the change feed applies what the build may have missed.
+      const changeSeq = await store.latestChangeSeq();
+      return { changeSeq, built: await build() };
+    });
+    if (first) {
+      await options.items.reload(store);
+      return served(embedder, modelDir, first.built, first.changeSeq);
+    }
+    // Everything below reads the catalog after this change: later ones are the change feed's.
+    const changeSeq = await store.latestChangeSeq();
+    await options.items.reload(store);
+    options.onPhase?.('loading index');
+    if (shared) {
+      const active = await store.latestCompleteBuild(modelVersion);
+      if (active) {
+        const loaded = await loadSharedBuild(config.DATA_DIR, store, active, buildReporter(options));
+        return served(embedder, modelDir, loaded, changeSeq);
+      }
+    } else {
+      const loaded = await loadNewestGoodIndex(config.DATA_DIR, store, modelVersion);
+      if (loaded) return served(embedder, modelDir, loaded, changeSeq);
+    }
+    await requireItems(store);
+    log.info({ model: modelVersion }, 'no index for this model yet: building one');
+    return served(embedder, modelDir, await build(), changeSeq);
   } catch (err) {
     embedder.dispose();
     throw err;
   }
 }
 
+async function requireItems(store: AsyncCatalogStore): Promise<void> {
+  if ((await store.countItems()) === 0) {
+    throw new Error('the catalog is empty (CATALOG=none?): import items first, e.g. npm run catalog:import');
+  }
+}
+
+function served(
+  embedder: Embedder,
+  modelDir: string,
+  loaded: Pick<LoadedIndex, 'index' | 'vectors' | 'build'>,
+  changeSeq: number,
+): ServingInput {
+  return {
+    embedder,
+    modelDir,
+    index: loaded.index,
+    vectors: loaded.vectors,
+    buildId: loaded.build.id,
+    changeSeq,
+  };
+}
+
 /**
  * A build another process made and activated (seen on the change feed): its
- * model, loaded here, and its index file from the shared DATA_DIR, brought in
- * line with the catalog.
+ * model, loaded here, and its index: this DATA_DIR's file of that build when
+ * it verifies (one machine's WORKERS share DATA_DIR), else one built here from
+ * the stored embeddings (a replica on another machine).
  */
 export async function loadBuild(
   config: Config,
-  store: CatalogStore,
+  store: AsyncCatalogStore,
   build: IndexBuild,
   log: LogSink,
 ): Promise<ServingInput> {
@@ -190,12 +245,11 @@ export async function loadBuild(
         'MODEL_MISMATCH',
       );
     }
-    const manifest = readManifest(config.DATA_DIR, build.id);
-    const categories = store.labelCategories();
-    const index = readIndexFile(config.DATA_DIR, manifest, categories);
-    const vectors = new VectorTable(manifest.dim, store.countEmbeddings(build.modelVersion));
-    reconcileIndex(index, store, build.modelVersion, categories, vectors);
-    return { embedder, modelDir, index, vectors, buildId: build.id };
+    const changeSeq = await store.latestChangeSeq();
+    const loaded = await loadSharedBuild(config.DATA_DIR, store, build);
+    // A replica's own copies of the shared builds (WORKERS sharing DATA_DIR leave this to the rebuilder).
+    if (store.kind === 'postgres') await pruneIndexFiles(config.DATA_DIR, store, 2);
+    return served(embedder, modelDir, loaded, changeSeq);
   } catch (err) {
     embedder.dispose();
     throw err;
@@ -203,7 +257,7 @@ export async function loadBuild(
 }
 
 /** POST /admin/index/rebuild's work: the catalog's `rebuildIndex`, swapping through `commit`. */
-export function catalogRebuild(store: CatalogStore, config: Config, log: LogSink): RebuildFn {
+export function catalogRebuild(store: AsyncCatalogStore, config: Config, log: LogSink): RebuildFn {
   return async ({ modelDir, current, onStart, onProgress, commit }) => {
     await rebuildIndex({
       store,
@@ -222,6 +276,7 @@ export function catalogRebuild(store: CatalogStore, config: Config, log: LogSink
           index: result.index,
           vectors: result.vectors,
           buildId: result.buildId,
+          changeSeq: result.changeSeq,
         }),
     });
   };

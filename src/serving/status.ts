@@ -1,5 +1,6 @@
 /** What the service serves right now, for `GET /status` and the web page's status panel. */
-import type { CatalogStore, CategoryCount, IndexBuild } from '../catalog/store.ts';
+import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
+import type { CategoryCount, IndexBuild } from '../catalog/store.ts';
 import type { JobView, RebuildJobs } from './jobs.ts';
 import type { ModelCard } from './modelCard.ts';
 import type { ResidentCatalog } from './residentCatalog.ts';
@@ -12,19 +13,18 @@ export interface ServingStatus {
   job: JobView | null;
 }
 
-export function servingStatus(
+export async function servingStatus(
   serving: Serving,
-  store: CatalogStore,
+  store: AsyncCatalogStore,
   items: ResidentCatalog,
   jobs: RebuildJobs,
-): ServingStatus {
+): Promise<ServingStatus> {
   const set = serving.current;
+  const build = set && set.buildId !== null ? await store.getBuild(set.buildId) : null;
   return {
     model: set ? { ...set.card, version: set.modelVersion, engine: set.embedder.engine ?? null } : null,
     catalog: { items: items.size, categories: items.categories() },
-    index: set
-      ? { size: set.index.size, build: set.buildId === null ? null : store.getBuild(set.buildId) }
-      : null,
-    job: jobs.latest(),
+    index: set ? { size: set.index.size, build } : null,
+    job: await jobs.latest(),
   };
 }

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteAsyncStore } from '../../src/catalog/asyncStore.ts';
 import { createBackup, restoreBackup } from '../../src/catalog/backup.ts';
-import type { SqliteCatalogStore } from '../../src/catalog/sqliteStore.ts';
 import { log } from '../../src/log.ts';
 import { type Prepared, prepareData, removeData, startServer, type TestServer } from '../server/harness.ts';
 
@@ -37,7 +37,7 @@ async function recommendations(server: TestServer, id: string): Promise<unknown>
 
 describe('backup and restore', () => {
   it('copies a consistent catalog and the active index while the server writes; a restored server answers alike', async () => {
-    const png = Buffer.from(live.app.store.getImage('fmnist-test-00001')!);
+    const png = Buffer.from((await live.app.store.getImage('fmnist-test-00001'))!);
     let writing = true;
     let written = 0;
     const writer = (async () => {
@@ -58,6 +58,7 @@ describe('backup and restore', () => {
     const file = join(scratch, 'backup.tar');
     await new Promise((r) => setTimeout(r, 50));
     const manifest = await createBackup({
+      store: live.app.store,
       dataDir: prepared.dataDir,
       out: file,
       modelDir: prepared.modelDir,
@@ -78,12 +79,13 @@ describe('backup and restore', () => {
     await expect(restoreBackup(file, restoredDir, log)).rejects.toThrow(/not empty/);
     const restored = await startServer({ ...prepared, dataDir: restoredDir }, {});
     try {
-      const check = (restored.app.store as SqliteCatalogStore).db.pragma('integrity_check', { simple: true });
-      expect(check).toBe('ok');
-      expect(restored.app.store.countItems()).toBe(manifest.items);
+      const store = restored.app.store;
+      if (!(store instanceof SqliteAsyncStore)) throw new Error('expected the SQLite catalog');
+      expect(store.sync.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(await store.countItems()).toBe(manifest.items);
       // Every restored item is the live one (the copy is a point in time of the same catalog).
-      for (const item of restored.app.store.listItems({ limit: 1000 }).items) {
-        expect(live.app.store.getItem(item.id)).toEqual(item);
+      for (const item of (await store.listItems({ limit: 1000 })).items) {
+        expect(await live.app.store.getItem(item.id)).toEqual(item);
       }
       for (const id of ['fmnist-test-00003', 'fmnist-test-00042', 'fmnist-test-00400']) {
         expect(await recommendations(restored, id)).toEqual(await recommendations(live, id));
@@ -95,7 +97,7 @@ describe('backup and restore', () => {
 
   it('refuses a file that is not a backup, and a corrupt one', async () => {
     const file = join(scratch, 'good.tar');
-    await createBackup({ dataDir: prepared.dataDir, out: file, log });
+    await createBackup({ store: live.app.store, dataDir: prepared.dataDir, out: file, log });
     const { readFileSync, writeFileSync } = await import('node:fs');
     const bytes = readFileSync(file);
     // Inside the catalog's entry (the manifest comes first and is under 1.5 KB).

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteAsyncStore } from '../../src/catalog/asyncStore.ts';
 import { decodeStoredImage, embedCatalog } from '../../src/catalog/embedCatalog.ts';
 import { fashionMnistId, importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
 import { importFolder, parseCsv, parseMetadata } from '../../src/catalog/importFolder.ts';
@@ -30,7 +31,12 @@ function expectedIds(n: number): string[] {
 describe('Fashion-MNIST import', () => {
   it('imports items with ids, titles, categories and PNGs, and a second run changes nothing', async () => {
     const store = openCatalog(join(dir, 'idempotent.sqlite'));
-    const first = await importFashionMnist({ store, split: 'test', limit: COUNT, batchSize: 500 });
+    const first = await importFashionMnist({
+      store: new SqliteAsyncStore(store),
+      split: 'test',
+      limit: COUNT,
+      batchSize: 500,
+    });
     expect(first).toMatchObject({ inserted: COUNT, updated: 0, unchanged: 0, total: COUNT });
     const test = await loadFashionMnistSplit('test');
     const item = store.getItem('fmnist-test-00042')!;
@@ -46,14 +52,19 @@ describe('Fashion-MNIST import', () => {
     expect(Array.from(pixels, (p) => Math.round(p * 255))).toEqual(Array.from(original));
 
     const snapshot = store.listItems({ limit: 1000 }).items;
-    const second = await importFashionMnist({ store, split: 'test', limit: COUNT, batchSize: 500 });
+    const second = await importFashionMnist({
+      store: new SqliteAsyncStore(store),
+      split: 'test',
+      limit: COUNT,
+      batchSize: 500,
+    });
     expect(second).toMatchObject({ inserted: 0, updated: 0, unchanged: COUNT });
     expect(store.listItems({ limit: 1000 }).items).toEqual(snapshot);
     expect(store.countItems()).toBe(COUNT);
 
     // Embedding: every item gets one vector, and a second pass has nothing to do.
     const embedder = new RandomProjectionEmbedder(16, 1);
-    const r = await embedCatalog({ store, embedder, batchSize: 300 });
+    const r = await embedCatalog({ store: new SqliteAsyncStore(store), embedder, batchSize: 300 });
     expect(r.embedded).toBe(COUNT);
     expect(store.countEmbeddings(embedder.modelVersion)).toBe(COUNT);
     const expected = embedder.embedSync(
@@ -61,7 +72,7 @@ describe('Fashion-MNIST import', () => {
       1,
     );
     expect(store.getEmbedding(embedder.modelVersion, item.label)).toEqual(expected);
-    expect((await embedCatalog({ store, embedder })).embedded).toBe(0);
+    expect((await embedCatalog({ store: new SqliteAsyncStore(store), embedder })).embedded).toBe(0);
     store.close();
   });
 
@@ -91,9 +102,9 @@ describe('Fashion-MNIST import', () => {
     }
     expect(store.upsertItems(items)).toMatchObject({ inserted: n });
     const embedder = new RandomProjectionEmbedder(16, 1);
-    expect((await embedCatalog({ store, embedder })).embedded).toBe(n);
+    expect((await embedCatalog({ store: new SqliteAsyncStore(store), embedder })).embedded).toBe(n);
     const before = store.getImage(fashionMnistId('test', 7));
-    const r = await importFashionMnist({ store, split: 'test', limit: n + 10 });
+    const r = await importFashionMnist({ store: new SqliteAsyncStore(store), split: 'test', limit: n + 10 });
     expect(r).toMatchObject({ inserted: 10, updated: 0, unchanged: n });
     expect(store.getImage(fashionMnistId('test', 7))).toEqual(before);
     expect(store.countEmbeddings(embedder.modelVersion)).toBe(n);
@@ -107,7 +118,9 @@ describe('Fashion-MNIST import', () => {
       .toBuffer();
     store.upsertItems([{ ...items[3], image: other }]);
     expect(Buffer.compare(original, other)).not.toBe(0);
-    expect(await importFashionMnist({ store, split: 'test', limit: n })).toMatchObject({
+    expect(
+      await importFashionMnist({ store: new SqliteAsyncStore(store), split: 'test', limit: n }),
+    ).toMatchObject({
       updated: 1,
       unchanged: n - 1,
     });
@@ -116,7 +129,7 @@ describe('Fashion-MNIST import', () => {
 
   it('skips an item whose stored image cannot be decoded, embeds the others, and says so', async () => {
     const store = openCatalog(join(dir, 'bad-image.sqlite'));
-    await importFashionMnist({ store, split: 'test', limit: 5 });
+    await importFashionMnist({ store: new SqliteAsyncStore(store), split: 'test', limit: 5 });
     const good = store.missingEmbeddings('any', 10)[0].image;
     const bad = store.addItem({
       id: 'broken',
@@ -127,14 +140,18 @@ describe('Fashion-MNIST import', () => {
     const after = store.addItem({ id: 'after', title: 'after', category: CLASS_NAMES[0], image: good });
     const embedder = new RandomProjectionEmbedder(16, 1);
     // Batches of 2: the broken item shares a batch with a good one and later batches still run.
-    expect(await embedCatalog({ store, embedder, batchSize: 2 })).toEqual({
+    expect(await embedCatalog({ store: new SqliteAsyncStore(store), embedder, batchSize: 2 })).toEqual({
       embedded: 6,
       skipped: 1,
       total: 7,
     });
     expect(store.getEmbedding(embedder.modelVersion, bad.label)).toBeNull();
     expect(store.getEmbedding(embedder.modelVersion, after.label)).not.toBeNull();
-    expect(await embedCatalog({ store, embedder })).toEqual({ embedded: 0, skipped: 1, total: 1 });
+    expect(await embedCatalog({ store: new SqliteAsyncStore(store), embedder })).toEqual({
+      embedded: 0,
+      skipped: 1,
+      total: 1,
+    });
     store.close();
   });
 
@@ -165,7 +182,12 @@ describe('Fashion-MNIST import', () => {
     const partial = store.countItems();
     expect(partial).toBeGreaterThanOrEqual(150);
     expect(partial).toBeLessThan(COUNT);
-    const r = await importFashionMnist({ store, split: 'test', limit: COUNT, batchSize: 500 });
+    const r = await importFashionMnist({
+      store: new SqliteAsyncStore(store),
+      split: 'test',
+      limit: COUNT,
+      batchSize: 500,
+    });
     expect(r.inserted).toBe(COUNT - partial);
     expect(r.updated).toBe(0);
     expect(store.countItems()).toBe(COUNT);
@@ -220,7 +242,11 @@ describe('folder import', () => {
       'id,title,category,file\nsku-1,"Coat, black",Coat,img/a.jpg\nsku-2,Grey coat,Coat,img/b.jpg\nsku-3,Broken,Coat,img/broken.jpg\n',
     );
     const store = openCatalog(join(dir, 'shop.sqlite'));
-    const first = await importFolder({ store, dir: shop, metadata: 'items.csv' });
+    const first = await importFolder({
+      store: new SqliteAsyncStore(store),
+      dir: shop,
+      metadata: 'items.csv',
+    });
     expect(first).toMatchObject({ inserted: 2, total: 3 });
     expect(first.failed.map((f) => f.id)).toEqual(['sku-3']);
     const item = store.getItem('sku-1')!;
@@ -228,7 +254,11 @@ describe('folder import', () => {
     expect(item.originalPath).toBe(join(shop, 'img', 'a.jpg'));
     const meta = await sharp(store.getImage('sku-1')!).metadata();
     expect([meta.width, meta.height, meta.format]).toEqual([28, 28, 'png']);
-    const second = await importFolder({ store, dir: shop, metadata: 'items.csv' });
+    const second = await importFolder({
+      store: new SqliteAsyncStore(store),
+      dir: shop,
+      metadata: 'items.csv',
+    });
     expect(second).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
     store.close();
   });

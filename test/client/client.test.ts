@@ -44,7 +44,7 @@ describe('typed client', () => {
     });
     expect(posted.data!.results).toHaveLength(2);
 
-    const png = server.app.store.getImage(id)!;
+    const png = (await server.app.store.getImage(id))!;
     const form = new FormData();
     form.append('image', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'q.png');
     const similar = await api.POST('/similar', {

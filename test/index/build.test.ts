@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteAsyncStore } from '../../src/catalog/asyncStore.ts';
 import { importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
 import { openCatalog, type SqliteCatalogStore } from '../../src/catalog/sqliteStore.ts';
 import { buildIndex, indexDir, readManifest } from '../../src/index/buildIndex.ts';
@@ -18,15 +19,17 @@ const PARAMS = { M: 12, efConstruction: 64, efSearch: 32 };
 let template: string;
 let dataDir: string;
 let store: SqliteCatalogStore;
+/** The same catalog behind the interface the index code takes. */
+let astore: SqliteAsyncStore;
 const oldModel = new RandomProjectionEmbedder(64, 1);
 
 /** One imported + embedded catalog, copied for each test (import costs a few seconds). */
 beforeAll(async () => {
   template = mkdtempSync(join(tmpdir(), 'index-build-template-'));
   const s = openCatalog(join(template, 'catalog.sqlite'));
-  await importFashionMnist({ store: s, split: 'test', limit: ITEMS });
+  await importFashionMnist({ store: new SqliteAsyncStore(s), split: 'test', limit: ITEMS });
   const { embedCatalog } = await import('../../src/catalog/embedCatalog.ts');
-  await embedCatalog({ store: s, embedder: oldModel });
+  await embedCatalog({ store: new SqliteAsyncStore(s), embedder: oldModel });
   s.db.pragma('wal_checkpoint(TRUNCATE)');
   s.close();
   return () => rmSync(template, { recursive: true, force: true });
@@ -36,13 +39,15 @@ beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'index-build-'));
   writeFileSync(join(dataDir, 'catalog.sqlite'), readFileSync(join(template, 'catalog.sqlite')));
   store = openCatalog(join(dataDir, 'catalog.sqlite'));
+  astore = new SqliteAsyncStore(store);
 });
 afterEach(() => {
   store.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const build = () => buildIndex({ store, dataDir, modelVersion: oldModel.modelVersion, params: PARAMS });
+const build = () =>
+  buildIndex({ store: astore, dataDir, modelVersion: oldModel.modelVersion, params: PARAMS });
 
 describe('buildIndex', () => {
   it('writes the index and its manifest, verifies them and records the build as active', async () => {
@@ -52,7 +57,7 @@ describe('buildIndex', () => {
       manifest,
       build: b,
     } = await buildIndex({
-      store,
+      store: astore,
       dataDir,
       modelVersion: oldModel.modelVersion,
       params: PARAMS,
@@ -85,7 +90,7 @@ describe('buildIndex', () => {
   });
 
   it('records a failed build with the error when there is nothing to build', async () => {
-    await expect(buildIndex({ store, dataDir, modelVersion: 'no-such-model' })).rejects.toThrow(
+    await expect(buildIndex({ store: astore, dataDir, modelVersion: 'no-such-model' })).rejects.toThrow(
       /no embeddings/,
     );
     const [b] = store.listBuilds(1);
@@ -98,12 +103,12 @@ describe('loadNewestGoodIndex', () => {
   it('loads the newest good build', async () => {
     await build();
     const newest = await build();
-    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion, { efSearch: 77 })!;
+    const loaded = (await loadNewestGoodIndex(dataDir, astore, oldModel.modelVersion, { efSearch: 77 }))!;
     expect(loaded.build.id).toBe(newest.build.id);
     expect(loaded.index.efSearch).toBe(77);
     expect(loaded.index.size).toBe(ITEMS);
     expect(loaded.refused).toEqual([]);
-    expect(loadNewestGoodIndex(dataDir, store, 'other-model')).toBeNull();
+    expect(await loadNewestGoodIndex(dataDir, astore, 'other-model')).toBeNull();
   });
 
   it('refuses a corrupted file, marks that build failed and serves the previous good one', async () => {
@@ -113,7 +118,7 @@ describe('loadNewestGoodIndex', () => {
     const bytes = readFileSync(path);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     writeFileSync(path, bytes);
-    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!;
+    const loaded = (await loadNewestGoodIndex(dataDir, astore, oldModel.modelVersion))!;
     expect(loaded.build.id).toBe(good.build.id);
     expect(loaded.refused).toHaveLength(1);
     expect(loaded.refused[0]).toMatchObject({ buildId: bad.build.id });
@@ -129,7 +134,7 @@ describe('loadNewestGoodIndex', () => {
     const tPath = join(indexDir(dataDir), truncated.manifest.file);
     writeFileSync(tPath, readFileSync(tPath).subarray(0, 1000));
     rmSync(join(indexDir(dataDir), `index-${noManifest.build.id}.json`));
-    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!;
+    const loaded = (await loadNewestGoodIndex(dataDir, astore, oldModel.modelVersion))!;
     expect(loaded.build.id).toBe(good.build.id);
     expect(loaded.refused.map((r) => r.buildId)).toEqual([noManifest.build.id, truncated.build.id]);
   });
@@ -139,7 +144,7 @@ describe('loadNewestGoodIndex', () => {
     const killed = store.recordBuild(oldModel.modelVersion);
     store.updateBuild(killed.id, { status: 'building' });
     writeFileSync(join(indexDir(dataDir), `index-${killed.id}.bin.tmp-99999`), 'half a file');
-    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!;
+    const loaded = (await loadNewestGoodIndex(dataDir, astore, oldModel.modelVersion))!;
     expect(loaded.build.id).toBe(good.build.id);
     expect(store.getBuild(killed.id)).toMatchObject({ status: 'failed' });
   });
@@ -153,7 +158,7 @@ describe('loadNewestGoodIndex', () => {
       { id: 'api-new', title: 'New', category: 'Bag', image: new Uint8Array([1]) },
       { embedding: { modelVersion: oldModel.modelVersion, vector: v } },
     );
-    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!;
+    const loaded = (await loadNewestGoodIndex(dataDir, astore, oldModel.modelVersion))!;
     expect(loaded.reconcile).toEqual({ added: 1, removed: 1, unembedded: 0 });
     expect(loaded.index.size).toBe(store.countItems());
     expect(loaded.index.has(gone.label)).toBe(false);
@@ -199,7 +204,7 @@ describe('rebuildIndex', () => {
     let committed = false;
     let addedDuringBuild: number | null = null;
     const result = await rebuildIndex({
-      store,
+      store: astore,
       dataDir,
       embedder: oldModel,
       modelDir: 'models/next',
@@ -247,12 +252,20 @@ describe('rebuildIndex', () => {
       dispose: () => {},
     };
     await expect(
-      rebuildIndex({ store, dataDir, embedder: oldModel, modelDir: 'x', loadEmbedder: async () => broken }),
+      rebuildIndex({
+        store: astore,
+        dataDir,
+        embedder: oldModel,
+        modelDir: 'x',
+        loadEmbedder: async () => broken,
+      }),
     ).rejects.toThrow('out of memory');
     const [failed] = store.listBuilds(1);
     expect(failed).toMatchObject({ status: 'failed', modelVersion: 'broken@1', error: 'out of memory' });
     expect(store.latestCompleteBuild()!.id).toBe(previous.build.id);
-    expect(loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!.build.id).toBe(previous.build.id);
+    expect((await loadNewestGoodIndex(dataDir, astore, oldModel.modelVersion))!.build.id).toBe(
+      previous.build.id,
+    );
   });
 
   it('killed half-way (SIGKILL), leaves the old index serving and the build recorded as failed', async () => {
@@ -260,10 +273,11 @@ describe('rebuildIndex', () => {
     const src = (p: string) => fileURLToPath(new URL(`../../src/${p}`, import.meta.url));
     // A separate process rebuilding with another model, killed while it builds the graph.
     const script = `
+      import { SqliteAsyncStore } from '${src('catalog/asyncStore.ts')}';
       import { openCatalog } from '${src('catalog/sqliteStore.ts')}';
       import { RandomProjectionEmbedder } from '${src('index/projectionEmbedder.ts')}';
       import { rebuildIndex } from '${src('index/rebuild.ts')}';
-      const store = openCatalog(${JSON.stringify(join(dataDir, 'catalog.sqlite'))});
+      const store = new SqliteAsyncStore(openCatalog(${JSON.stringify(join(dataDir, 'catalog.sqlite'))}));
       await rebuildIndex({
         store, dataDir: ${JSON.stringify(dataDir)}, embedder: new RandomProjectionEmbedder(64, 1),
         modelDir: 'next', loadEmbedder: async () => new RandomProjectionEmbedder(64, 3),
@@ -283,7 +297,7 @@ describe('rebuildIndex', () => {
     const [killed] = store.listBuilds(1);
     expect(killed).toMatchObject({ status: 'building', modelVersion: 'random-projection-64@seed3' });
 
-    const loaded = loadNewestGoodIndex(dataDir, store, oldModel.modelVersion)!;
+    const loaded = (await loadNewestGoodIndex(dataDir, astore, oldModel.modelVersion))!;
     expect(loaded.build.id).toBe(previous.build.id);
     expect(loaded.index.size).toBe(store.countItems());
     expect(store.getBuild(killed.id)).toMatchObject({ status: 'failed' });
@@ -292,8 +306,8 @@ describe('rebuildIndex', () => {
 
   it('keeps only the newest index files', async () => {
     const a = await build();
-    await rebuildIndex({ store, dataDir, embedder: oldModel, params: PARAMS });
-    const c = await rebuildIndex({ store, dataDir, embedder: oldModel, params: PARAMS });
+    await rebuildIndex({ store: astore, dataDir, embedder: oldModel, params: PARAMS });
+    const c = await rebuildIndex({ store: astore, dataDir, embedder: oldModel, params: PARAMS });
     expect(existsSync(join(indexDir(dataDir), a.manifest.file))).toBe(false);
     expect(existsSync(join(indexDir(dataDir), c.manifest.file))).toBe(true);
     expect(readdirSync(indexDir(dataDir))).toHaveLength(4);

@@ -85,7 +85,7 @@ function form(fields: Record<string, string>, file?: { bytes: Uint8Array; type: 
 beforeAll(async () => {
   prepared = await prepareData(ITEMS);
   server = await startServer(prepared, { ADMIN_TOKEN: TOKEN, BODY_LIMIT_BYTES: String(BODY_LIMIT) });
-  png = Buffer.from(server.app.store.getImage('fmnist-test-00007')!);
+  png = Buffer.from((await server.app.store.getImage('fmnist-test-00007'))!);
   jpeg = await productPhoto(png, 512);
 });
 

@@ -9,8 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import type { AsyncCatalogStore } from '../../src/catalog/asyncStore.ts';
 import { importFashionMnist } from '../../src/catalog/importFashionMnist.ts';
-import type { CatalogStore } from '../../src/catalog/store.ts';
 import { ensureBackend } from '../../src/model/backend.ts';
 import { saveModel } from '../../src/model/modelIo.ts';
 import { buildNetwork } from '../../src/model/network.ts';
@@ -41,7 +41,7 @@ export async function makeFixtureModel(dir: string, name = 'fixture', seed = 7):
 }
 
 /** Imports the first `count` images of the bundled Fashion-MNIST test split. */
-export async function importTestItems(store: CatalogStore, count: number): Promise<void> {
+export async function importTestItems(store: AsyncCatalogStore, count: number): Promise<void> {
   await importFashionMnist({ store, split: 'test', limit: count });
 }
 

@@ -6,10 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCatalog } from '../../src/catalog/sqliteStore.ts';
+import { openStore } from '../../src/catalog/openStore.ts';
 import { type Config, loadConfig } from '../../src/config/env.ts';
 import { type App, buildApp } from '../../src/server/app.ts';
-import { catalogPath } from '../../src/server/plugins/catalog.ts';
 import { prepareServing } from '../../src/serving/startup.ts';
 import { importTestItems, makeFixtureModel } from './fixtures.ts';
 
@@ -30,15 +29,18 @@ export interface Prepared {
   modelsRoot: string;
 }
 
-/** A temp directory with `models/fixture` and a catalog of the first `items` test images. */
-export async function prepareData(items: number): Promise<Prepared> {
+/**
+ * A temp directory with `models/fixture` and a catalog of the first `items`
+ * test images: `DATA_DIR/catalog.sqlite`, or the PostgreSQL database at `databaseUrl`.
+ */
+export async function prepareData(items: number, databaseUrl = ''): Promise<Prepared> {
   const dir = mkdtempSync(join(tmpdir(), 'server-test-'));
   const modelsRoot = join(dir, 'models');
   const modelDir = await makeFixtureModel(join(modelsRoot, 'fixture'));
   const dataDir = join(dir, 'data');
-  const store = openCatalog(catalogPath(dataDir));
+  const store = await openStore({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir });
   await importTestItems(store, items);
-  store.close();
+  await store.close();
   return { dir, dataDir, modelDir, modelsRoot };
 }
 

@@ -833,7 +833,7 @@ beforeAll(async () => {
     BODY_LIMIT_BYTES: String(BODY_LIMIT),
     RATE_LIMIT_PER_MINUTE: '0',
   });
-  png = Buffer.from(server.app.store.getImage('fmnist-test-00007')!);
+  png = Buffer.from((await server.app.store.getImage('fmnist-test-00007'))!);
   jpeg = await productPhoto(png, 256);
   webp = await sharp(png).resize(128, 128).webp().toBuffer();
   fixedBefore = await fixedAnswers();

@@ -46,7 +46,7 @@ describe('rate limits', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer(prepared, { RATE_LIMIT_PER_MINUTE: '3' });
-    png = Buffer.from(server.app.store.getImage('fmnist-test-00007')!);
+    png = Buffer.from((await server.app.store.getImage('fmnist-test-00007'))!);
   });
   afterAll(() => server?.close());
 

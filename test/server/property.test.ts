@@ -248,7 +248,7 @@ function casesFor(op: Operation, random: Random): Case[] {
 beforeAll(async () => {
   prepared = await prepareData(ITEMS);
   server = await startServer(prepared, { ADMIN_TOKEN: TOKEN, RATE_LIMIT_PER_MINUTE: '0' });
-  png = Buffer.from(server.app.store.getImage('fmnist-test-00007')!);
+  png = Buffer.from((await server.app.store.getImage('fmnist-test-00007'))!);
 });
 
 afterAll(async () => {

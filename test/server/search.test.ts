@@ -101,7 +101,7 @@ async function listAll(filter: unknown): Promise<{ id: string; attributes: Attri
 beforeAll(async () => {
   prepared = await prepareData(ITEMS);
   server = await startServer(prepared, { ADMIN_TOKEN: TOKEN });
-  png = Buffer.from(server.app.store.getImage('fmnist-test-00007')!);
+  png = Buffer.from((await server.app.store.getImage('fmnist-test-00007'))!);
 });
 
 afterAll(async () => {
@@ -326,7 +326,9 @@ describe('recommendations by example', () => {
 describe('batch queries', () => {
   it('POST /similar/batch (multipart and JSON) answers each image as /similar does', async () => {
     const ids = ['fmnist-test-00007', 'fmnist-test-00042', 'fmnist-test-00100'];
-    const images = ids.map((id) => Buffer.from(server.app.store.getImage(id)!));
+    const images = await Promise.all(
+      ids.map(async (id) => Buffer.from((await server.app.store.getImage(id))!)),
+    );
     const form = new FormData();
     for (const image of images)
       form.append('image', new Blob([new Uint8Array(image)], { type: 'image/png' }), 'q.png');

@@ -6,8 +6,8 @@
  * all) is picked up by polling; SIGTERM drains both.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogPath } from '../../src/catalog/openStore.ts';
 import { openCatalog } from '../../src/catalog/sqliteStore.ts';
-import { catalogPath } from '../../src/server/plugins/catalog.ts';
 import { type Prepared, prepareData, removeData } from './harness.ts';
 import { freePort, serve, waitReady } from './processes.ts';
 

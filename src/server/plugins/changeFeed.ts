@@ -3,6 +3,8 @@
  * whoever makes the app ready starts it at the state it loaded. `notify` is
  * told after this process's own writes, so that the other processes sharing
  * the catalog can be woken (between `WORKERS`, through the cluster primary).
+ * A set activated after the start (a rebuild, a build taken up) was made
+ * from the catalog as of its `changeSeq`: the feed replays what came after.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -20,6 +22,9 @@ export const changeFeedPlugin = fp(
       pollMs: app.config.CHANGE_POLL_MS,
     });
     if (opts.notify) app.catalog.onWrite(opts.notify);
+    app.serving.onActivate((set) => {
+      if (set.changeSeq !== undefined) feed.replayFrom(set.changeSeq);
+    });
     app.decorate('feed', feed);
     app.addHook('onClose', async () => feed.stop());
   },

@@ -67,7 +67,7 @@ export const servingPlugin = fp(
         app.log.info({ job }, 'index rebuild finished');
       },
     );
-    const interrupted = jobs.recoverInterrupted();
+    const interrupted = await jobs.recoverInterrupted();
     if (interrupted > 0)
       app.log.warn({ interrupted }, 'jobs left unfinished by a stopped server marked failed');
     app.decorate('jobs', jobs);

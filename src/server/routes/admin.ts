@@ -81,14 +81,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: ItemParams,
         body: ItemUpdateBody,
-        response: { 200: Item, ...errors(400, 401, 403, 404, 415) },
+        response: { 200: Item, ...errors(400, 401, 403, 404, 415, 503) },
       },
       preValidation: requireJson,
     },
     async (request) => {
       const { attributes, ...rest } = request.body;
       const update = attributes === undefined ? rest : { ...rest, attributes: parseAttributes(attributes) };
-      return presentItem(app.catalog.update(request.params.id, update));
+      return presentItem(await app.catalog.update(request.params.id, update));
     },
   );
 
@@ -101,11 +101,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['admin'],
         security,
         params: ItemParams,
-        response: { 204: { type: 'null', description: 'Deleted' }, ...errors(400, 401, 403, 404) },
+        response: { 204: { type: 'null', description: 'Deleted' }, ...errors(400, 401, 403, 404, 503) },
       },
     },
     async (request, reply) => {
-      app.catalog.delete(request.params.id);
+      await app.catalog.delete(request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -137,7 +137,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const name = request.body?.model ?? null;
       const model = name === null ? null : { name, dir: modelDirFor(name) };
       try {
-        const job = app.jobs.start(model);
+        const job = await app.jobs.start(model);
         request.log.info({ job: job.id, model }, 'index rebuild started');
         return reply.status(202).header('location', `/admin/jobs/${job.id}`).send(job);
       } catch (err) {

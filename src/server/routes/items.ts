@@ -52,7 +52,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const png = app.catalog.image(request.params.id);
+      const png = await app.catalog.image(request.params.id);
       const etag = `"${createHash('sha1').update(png).digest('base64url')}"`;
       reply.header('etag', etag).header('cache-control', 'public, max-age=3600, must-revalidate');
       if (request.headers['if-none-match'] === etag) return reply.status(304).send(null);

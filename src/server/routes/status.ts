@@ -15,7 +15,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Status },
       },
     },
-    async () => presentStatus(servingStatus(app.serving, app.store, app.items, app.jobs)),
+    async () => presentStatus(await servingStatus(app.serving, app.store, app.items, app.jobs)),
   );
 
   app.get(
