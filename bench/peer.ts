@@ -19,11 +19,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer, startServer, stopServer } from './serverProcess.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEER_DIR = resolve(ROOT, '../shared/peers/serving');
 const PYTHON = '/usr/bin/python3';
-const PROJECT_PORT = 8711;
 const PEER_PORT = 8701;
 /** The index parameters the project builds with (src/index/hnswIndex.ts DEFAULT_HNSW_PARAMS). */
 const HNSW = { M: 24, efConstruction: 100, efSearch: 32 };
@@ -62,26 +62,6 @@ async function stop(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000)]);
   if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-/** `npm start`'s server process (tsx's loader in the same process, so its pid is the server's). */
-async function startProject(dataDir: string): Promise<{ child: ChildProcess; seconds: number }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(PROJECT_PORT),
-      LOG_LEVEL: 'warn',
-      WORKERS: process.env.BENCH_WORKERS ?? '1',
-      // One load generator is one client: the per-client limit would measure 429s.
-      RATE_LIMIT_PER_MINUTE: '0',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitReady(`http://127.0.0.1:${PROJECT_PORT}/readyz`, child, 10 * 60_000);
-  return { child, seconds: (performance.now() - started) / 1000 };
 }
 
 interface LoadRun {
@@ -130,15 +110,21 @@ async function main(): Promise<void> {
   let project: ChildProcess | null = null;
   let peer: ChildProcess | null = null;
   try {
+    // What `npm start` does before the server starts (incremental: seconds only when sources changed).
+    report.build_seconds = round(buildServer(), 1);
     note(fresh ? `first start on an empty ${dataDir}` : `start on ${dataDir}`);
-    const first = await startProject(dataDir);
+    const env = { DATA_DIR: dataDir, WORKERS: process.env.BENCH_WORKERS ?? '1' };
+    const first = await startServer(env, 10 * 60_000);
     project = first.child;
-    if (fresh) report.first_start = { seconds: round(first.seconds, 1), ...memory(project.pid!) };
-    await stop(project);
-    const restart = await startProject(dataDir);
+    if (fresh) report.first_start = { seconds: round(first.startSeconds, 1), ...memory(project.pid!) };
+    await stopServer(first);
+    const restart = await startServer(env, 10 * 60_000);
     project = restart.child;
-    const ready = (await (await fetch(`http://127.0.0.1:${PROJECT_PORT}/readyz`)).json()) as object;
-    report.restart = { seconds: round(restart.seconds, 2), ...memory(project.pid!), ready };
+    report.restart = {
+      seconds: round(restart.startSeconds, 2),
+      ...memory(project.pid!),
+      ready: restart.ready,
+    };
 
     note('exporting the same vectors to the peer');
     const peerArtifacts = join(scratch, 'peer');
@@ -158,7 +144,7 @@ async function main(): Promise<void> {
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     const out = join(scratch, 'load');
-    const projectRuns = runLoad(`http://127.0.0.1:${PROJECT_PORT}`, 'project', project.pid!, out);
+    const projectRuns = runLoad(restart.base, 'project', project.pid!, out);
     report.project_memory_after_load = memory(project.pid!);
     await stop(project);
     project = null;

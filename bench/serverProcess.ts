@@ -1,12 +1,24 @@
 /**
- * The real server (`src/cli/serve.ts`, as `npm start` runs it) as a child
- * process on a free loopback port, for the load benchmarks: the load
+ * The real server as `npm start` runs it (compiled by `npm run build:server`,
+ * package.json's start command) as a child process on a free loopback port,
+ * for the load benchmarks: the load
  * generator then never shares the server's event loop. One serving process
  * without the per-client rate limit unless `env` says otherwise: one load
  * generator is one client, and one process's RSS is the memory figure.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { projectPath, startArgs } from '../src/paths.ts';
+
+let built = false;
+
+/** `npm run build:server` (incremental), once per benchmark process; returns its seconds. */
+export function buildServer(): number {
+  const started = performance.now();
+  execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: projectPath(), stdio: 'inherit' });
+  built = true;
+  return (performance.now() - started) / 1000;
+}
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -31,9 +43,11 @@ export async function startServer(
   env: Record<string, string>,
   timeoutMs = 30 * 60_000,
 ): Promise<ServerProcess> {
+  if (!built) buildServer();
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
+  const child = spawn(process.execPath, startArgs(), {
+    cwd: projectPath(),
     env: {
       WORKERS: '1',
       RATE_LIMIT_PER_MINUTE: '0',

@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Database } from 'better-sqlite3';
 import { DataFileError } from '../errors.ts';
 import { createLogger } from '../log.ts';
+import { projectPath } from '../paths.ts';
 
 const log = createLogger('migrate');
 
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export const DEFAULT_MIGRATIONS_DIR = projectPath('migrations');
 
 export interface Migration {
   version: number;

@@ -1,9 +1,9 @@
 /** The typed client's schema (`client/schema.ts`): openapi-typescript's types of `openapi.yaml`. */
-import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { parse } from 'yaml';
+import { projectPath } from '../paths.ts';
 
-export const CLIENT_SCHEMA_FILE = fileURLToPath(new URL('../../client/schema.ts', import.meta.url));
+export const CLIENT_SCHEMA_FILE = projectPath('client', 'schema.ts');
 
 export async function generateClientSchema(openapiYaml: string): Promise<string> {
   const ast = await openapiTS(parse(openapiYaml) as Parameters<typeof openapiTS>[0]);

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env.ts';
 import { CLASS_NAMES } from '../data/classes.ts';
@@ -23,8 +22,9 @@ import type { ReportData } from '../eval/report.ts';
 import { runEvaluation } from '../eval/run.ts';
 import { createLogger } from '../log.ts';
 import { engineOptions } from '../model/engine.ts';
+import { PROJECT_ROOT } from '../paths.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = PROJECT_ROOT;
 const log = createLogger('experiment');
 
 const USAGE = `Usage: npm run experiment -- --config experiments/NAME.json [options]

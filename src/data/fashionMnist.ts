@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { DataFileError } from '../errors.ts';
+import { projectPath } from '../paths.ts';
 import { NUM_CLASSES } from './classes.ts';
 import { parseIdxImages, parseIdxLabels } from './idx.ts';
 import {
@@ -15,7 +15,7 @@ import type { FashionMnist, ImageSet } from './types.ts';
 export type Split = 'train' | 'test';
 
 /** The official test split shipped in the repository, the last resort for `loadFashionMnistSplit('test')`. */
-export const BUNDLED_DIR = fileURLToPath(new URL('../../assets/fashion-mnist/', import.meta.url));
+export const BUNDLED_DIR = projectPath('assets', 'fashion-mnist');
 
 interface LoadedSplit {
   set: ImageSet;

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { CLASS_NAMES, IMAGE_PIXELS, NUM_CLASSES } from '../data/classes.ts';
 import { loadFashionMnist } from '../data/fashionMnist.ts';
 import type { FashionMnist, ImageSet } from '../data/types.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { projectPath } from '../paths.ts';
 import {
   type EmbeddingSource,
   embeddingStats,
@@ -25,9 +25,7 @@ import {
 import { evenSample, projectUmap } from './projection.ts';
 import { type EmbeddingResult, type ReportData, writeReport } from './report.ts';
 
-export const DEFAULT_BASELINE_CACHE = fileURLToPath(
-  new URL('../../reports/baseline-raw-pixels.json', import.meta.url),
-);
+export const DEFAULT_BASELINE_CACHE = projectPath('reports', 'baseline-raw-pixels.json');
 
 export interface RunEvaluationOptions {
   source: EmbeddingSource;

@@ -11,6 +11,11 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
+/**
+ * Compiled (`npm run build`, dist/): this file is JavaScript, and so is every worker module beside
+ * it; a worker's `.ts` URL names its compiled `.js` sibling, which starts without boot.mjs or tsx.
+ */
+const COMPILED = import.meta.url.endsWith('.js');
 
 export type StartWorkerOptions = Omit<WorkerOptions, 'eval' | 'workerData'>;
 
@@ -62,11 +67,12 @@ export function startWorker(moduleUrl: URL, workerData?: object, options: StartW
     }
     if ('__module' in workerData) throw new TypeError('startWorker: workerData.__module is reserved');
   }
-  const settings: WorkerOptions = { ...options, workerData: { ...workerData, __module: moduleUrl.href } };
-  if (options.execArgv !== undefined) return new Worker(BOOT, settings);
-  if (!inherited) return new Worker(BOOT, settings);
+  const [entry, settings]: [URL, WorkerOptions] = COMPILED
+    ? [new URL(moduleUrl.href.replace(/\.ts$/, '.js')), { ...options, workerData }]
+    : [BOOT, { ...options, workerData: { ...workerData, __module: moduleUrl.href } }];
+  if (options.execArgv !== undefined || !inherited) return new Worker(entry, settings);
   try {
-    return new Worker(BOOT, { ...settings, execArgv: inherited });
+    return new Worker(entry, { ...settings, execArgv: inherited });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
     // Flags Node passes on implicitly but refuses when listed (V8's --max-old-space-size, --expose-gc):
@@ -75,6 +81,6 @@ export function startWorker(moduleUrl: URL, workerData?: object, options: StartW
       (err as Error).message.slice((err as Error).message.indexOf(': ') + 2).split(', '),
     );
     inherited = inherited.filter((a) => !refused.has(a));
-    return new Worker(BOOT, { ...settings, execArgv: inherited });
+    return new Worker(entry, { ...settings, execArgv: inherited });
   }
 }

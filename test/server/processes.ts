@@ -1,9 +1,11 @@
 /**
  * `npm start`'s server as a real child process on a prepared data directory,
- * for tests that signal or kill it: its JSON log lines, stderr and exit.
+ * for tests that signal or kill it: its JSON log lines, stderr and exit. It
+ * runs package.json's start command on the build test/globalSetup.ts compiles.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { projectPath, startArgs } from '../../src/paths.ts';
 import type { Prepared } from './harness.ts';
 
 export interface Child {
@@ -26,7 +28,8 @@ export async function freePort(): Promise<number> {
 
 /** `detached` puts the server in its own process group, so a test can kill it with all its children. */
 export function serve(prepared: Prepared, env: Record<string, string>, detached = false): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
+  const proc = spawn(process.execPath, startArgs(), {
+    cwd: projectPath(),
     env: {
       ...process.env,
       DATA_DIR: prepared.dataDir,

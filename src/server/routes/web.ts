@@ -8,13 +8,13 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, NotReadyError } from '../../errors.ts';
+import { projectPath } from '../../paths.ts';
 
 /** Where `npm run build:web` (src/web/vite.config.ts) writes the page. */
-export const WEB_DIST_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+export const WEB_DIST_DIR = projectPath('dist', 'web');
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
