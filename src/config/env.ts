@@ -121,7 +121,7 @@ export const ConfigSchema = Type.Object({
     maximum: 100,
     default: 1,
     description:
-      'Micro-batching: how long the first query of a batch waits for others (0 = only those already queued).',
+      'Micro-batching: how long the first query of a batch waits for others while more are being decoded (0 = only those already queued).',
   }),
   EMBED_QUEUE_MAX: Type.Integer({
     minimum: 32,

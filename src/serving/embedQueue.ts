@@ -19,6 +19,11 @@ export interface EmbedQueueOptions {
   maxBatch: number;
   /** How long the first image of a batch waits for company; 0 = only what is already queued. */
   waitMs: number;
+  /**
+   * Query images admitted upstream and not finished (decoding, queued, embedding or searching).
+   * When given, the wait happens only while it exceeds what the queue holds; default: always wait.
+   */
+  admitted?: () => number;
   /** Most images waiting or being embedded at once; past it `embed` rejects with OVERLOADED. Default: unbounded. */
   maxPending?: number;
   /** Called after every model call with its size and duration. */
@@ -86,9 +91,14 @@ export class EmbedQueue {
     if (this.#pending.length >= this.#options.maxBatch) {
       this.#flush();
     } else if (!this.#timer && !this.#immediate) {
-      if (this.#options.waitMs > 0) this.#timer = setTimeout(() => this.#flush(), this.#options.waitMs);
+      if (this.#companyExpected()) this.#timer = setTimeout(() => this.#flush(), this.#options.waitMs);
       else this.#immediate = setImmediate(() => this.#flush());
     }
+  }
+
+  #companyExpected(): boolean {
+    const { waitMs, admitted } = this.#options;
+    return waitMs > 0 && (admitted === undefined || admitted() > this.pending);
   }
 
   #flush(): void {

@@ -2,7 +2,7 @@
 import { crc32 } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CONFIG_VARS, ConfigError, loadConfig, redactConfig } from '../../src/config/env.ts';
 import { IMAGE_PIXELS } from '../../src/data/classes.ts';
 import { loadFashionMnistSplit } from '../../src/data/fashionMnist.ts';
@@ -166,6 +166,37 @@ describe('EmbedQueue', () => {
     expect(batches.reduce((a, b) => a + b, 0)).toBe(20);
     expect(Math.max(...batches)).toBe(8);
     expect(batches.length).toBeLessThanOrEqual(4);
+  });
+
+  it('waits for company only while more admitted images are on their way', async () => {
+    // Only setTimeout is faked: the wait fires when the test says so, setImmediate runs as usual.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let admitted = 1;
+      const batches: number[] = [];
+      const queue = new EmbedQueue(new RandomProjectionEmbedder(64, 3), {
+        maxBatch: 8,
+        waitMs: 50,
+        admitted: () => admitted,
+        onBatch: (size) => batches.push(size),
+      });
+      const [a, b, c, d] = images(4);
+      // Alone: embedded without the timer ever firing.
+      await queue.embed(a);
+      await queue.drain();
+      expect(batches).toEqual([1]);
+      // Three admitted: the first waits for the two still on their way, and they share one call.
+      admitted = 3;
+      const shared = [queue.embed(b)];
+      await new Promise((r) => setImmediate(r));
+      expect(batches).toEqual([1]);
+      shared.push(queue.embed(c), queue.embed(d));
+      vi.advanceTimersByTime(50);
+      await Promise.all(shared);
+      expect(batches).toEqual([1, 3]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('fails every query of a failing batch, and keeps working afterwards', async () => {

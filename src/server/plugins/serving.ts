@@ -24,10 +24,12 @@ export interface ServingPluginOptions {
 export const servingPlugin = fp(
   async (app: FastifyInstance, opts: ServingPluginOptions) => {
     const { metrics } = app;
+    const imageWork = new ImageWork(app.config.EMBED_QUEUE_MAX);
     const serving = new Serving(
       {
         maxBatch: app.config.EMBED_BATCH_MAX,
         waitMs: app.config.EMBED_BATCH_WAIT_MS,
+        admitted: () => imageWork.inProgress,
         maxPending: app.config.EMBED_QUEUE_MAX,
         onBatch: (size, seconds) => {
           metrics.embedDuration.observe(seconds);
@@ -72,7 +74,7 @@ export const servingPlugin = fp(
       app.log.warn({ interrupted }, 'jobs left unfinished by a stopped server marked failed');
     app.decorate('jobs', jobs);
     app.decorate('maps', new EmbeddingMaps(app.log));
-    app.decorate('imageWork', new ImageWork(app.config.EMBED_QUEUE_MAX));
+    app.decorate('imageWork', imageWork);
     if (opts.serving) serving.activate(opts.serving);
     app.addHook('onClose', async () => serving.close());
   },
