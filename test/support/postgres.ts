@@ -30,6 +30,9 @@ export interface TestPostgres {
   createDatabase(): Promise<string>;
   /** Runs SQL as the superuser on the `postgres` database (e.g. to terminate a connection). */
   admin(sql: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /** `pg_ctl stop -m fast` and start again on the same port and data: an outage of the server, nothing lost. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +59,19 @@ function ownedByClusterUser(dir: string): void {
   const uid = Number(execFileSync('id', ['-u', CLUSTER_USER], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', CLUSTER_USER], { encoding: 'utf8' }).trim());
   chownSync(dir, uid, gid);
+}
+
+function serverOptions(port: number): string {
+  return [
+    `-p ${port}`,
+    "-c listen_addresses='127.0.0.1'",
+    // No Unix socket: the default directory is not writable by `nobody`, and TCP is all the tests use.
+    "-c unix_socket_directories=''",
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+  ].join(' ');
 }
 
 export async function startPostgres(): Promise<TestPostgres> {
@@ -97,18 +113,19 @@ export async function startPostgres(): Promise<TestPostgres> {
     // Another process may take the port between freePort() and the server's bind: try a few.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const options = [
-        `-p ${port}`,
-        "-c listen_addresses='127.0.0.1'",
-        // No Unix socket: the default directory is not writable by `nobody`, and TCP is all the tests use.
-        "-c unix_socket_directories=''",
-        '-c fsync=off',
-        '-c synchronous_commit=off',
-        '-c full_page_writes=off',
-        '-c max_connections=200',
-      ].join(' ');
       try {
-        await asClusterUser('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+        await asClusterUser('pg_ctl', [
+          '-D',
+          data,
+          '-l',
+          logFile,
+          '-o',
+          serverOptions(port),
+          '-w',
+          '-t',
+          '60',
+          'start',
+        ]);
         break;
       } catch (err) {
         if (attempt >= 3) {
@@ -119,11 +136,31 @@ export async function startPostgres(): Promise<TestPostgres> {
     }
     const adminUrl = `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`;
     const adminPool = new pg.Pool({ connectionString: adminUrl, max: 2 });
+    // The admin pool's idle connections die with a pause: that is expected, not a crash.
+    adminPool.on('error', () => {});
+    const startOptions = serverOptions(port);
     let databases = 0;
     return {
       adminUrl,
       port,
       admin: (sql, values) => adminPool.query(sql, values),
+      async pause() {
+        await asClusterUser('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+      },
+      async resume() {
+        await asClusterUser('pg_ctl', [
+          '-D',
+          data,
+          '-l',
+          logFile,
+          '-o',
+          startOptions,
+          '-w',
+          '-t',
+          '60',
+          'start',
+        ]);
+      },
       async createDatabase() {
         const name = `test_${process.pid}_${++databases}`;
         await adminPool.query(`CREATE DATABASE ${name}`);

@@ -62,6 +62,8 @@ export async function startReplicas(
         DATABASE_URL: databaseUrl,
         ADMIN_TOKEN: REPLICA_TOKEN,
         LOG_LEVEL: 'warn',
+        // Every request comes from this one address: the per-client limit would throttle the polling.
+        RATE_LIMIT_PER_MINUTE: '0',
         ...env,
       },
       child: undefined as unknown as Child,
