@@ -1,9 +1,10 @@
 /**
- * The asynchronous catalog seam: the same domain operations as `CatalogStore`
- * (see `store.ts` for what each one means), returning Promises, because
- * PostgreSQL's driver cannot answer synchronously. `SqliteAsyncStore` wraps
- * the synchronous SQLite store so every caller can move to this one interface;
- * `PostgresCatalogStore` (`postgres/`) implements it natively.
+ * The catalog seam: items/attributes, images, embeddings per model version,
+ * index builds, jobs and the change feed, returning Promises because
+ * PostgreSQL's driver cannot answer synchronously (the domain types are in
+ * `store.ts`). `SqliteAsyncStore` wraps the synchronous SQLite store
+ * (`SqliteCatalogStore`, better-sqlite3) so every caller has this one
+ * interface; `PostgresCatalogStore` (`postgres/`) implements it natively.
  *
  * Both implementations pass `test/catalog/storeContract.ts`.
  */
@@ -63,14 +64,23 @@ export interface AsyncCatalogStore {
 
   getItem(id: string): Promise<CatalogItem | null>;
   getItemByLabel(label: number): Promise<CatalogItem | null>;
+  /** Throws `ValidationError` for a malformed cursor or out-of-range limit. */
   listItems(options?: ListItemsOptions): Promise<ItemPage>;
+  /** Categories with item counts, sorted by name. */
   categories(): Promise<CategoryCount[]>;
   countItems(category?: string): Promise<number>;
+  /** The stored 28x28 PNG, or null when the id is unknown. */
   getImage(id: string): Promise<Uint8Array | null>;
+  /** Label → category of every item (to restore an index's category filter on load). */
   labelCategories(): Promise<Map<number, string>>;
   /** Every item by label ascending, `ITEM_PAGE_SIZE` per query; no connection is held between pages. */
   iterateItems(): AsyncIterableIterator<CatalogItem>;
 
+  /**
+   * Inserts or updates a batch in one transaction, keyed by `id`. Idempotent:
+   * a second call with the same batch inserts nothing and changes nothing
+   * (rows compare equal → `unchanged`, `updatedAt` untouched).
+   */
   upsertItems(batch: readonly NewItem[]): Promise<UpsertResult>;
   /**
    * `onCommitting` runs inside the transaction, before the commit, and stays
@@ -78,23 +88,33 @@ export interface AsyncCatalogStore {
    * still rolls the write back.
    */
   addItem(item: NewItem, options?: AddItemOptions): Promise<CatalogItem>;
+  /** Deletes an item (and its embeddings); returns the deleted row, or null when the id is unknown. */
   deleteItem(id: string, hooks?: WriteHooks): Promise<CatalogItem | null>;
+  /** Changes title, category or attributes; returns the updated row, or null when the id is unknown. */
   updateItem(id: string, update: ItemUpdate, hooks?: WriteHooks): Promise<CatalogItem | null>;
 
+  /** Writes embeddings (replacing existing ones) for a model version in one transaction. */
   putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]): Promise<void>;
   getEmbedding(modelVersion: string, label: number): Promise<Float32Array | null>;
   /** Every embedding of a model version with its item's category, `EMBEDDING_PAGE_SIZE` per query. */
   iterateEmbeddings(modelVersion: string): AsyncIterableIterator<StoredEmbedding>;
   countEmbeddings(modelVersion: string): Promise<number>;
+  /** Up to `limit` items without an embedding for `modelVersion`, by label ascending, after `afterLabel`. */
   missingEmbeddings(modelVersion: string, limit: number, afterLabel?: number): Promise<PendingImage[]>;
+  /** Model versions that have embeddings, with counts. */
   embeddingVersions(): Promise<{ modelVersion: string; count: number }[]>;
 
+  /** Records a new build in status `queued`. */
   recordBuild(modelVersion: string, params?: string, modelDir?: string): Promise<IndexBuild>;
   updateBuild(id: number, update: BuildUpdate): Promise<IndexBuild>;
   getBuild(id: number): Promise<IndexBuild | null>;
+  /** Newest first. */
   listBuilds(limit?: number): Promise<IndexBuild[]>;
+  /** The newest `active` build (optionally for one model version). */
   latestCompleteBuild(modelVersion?: string): Promise<IndexBuild | null>;
+  /** All `active` builds, newest first: the fallback chain when a file is corrupt. */
   completeBuilds(modelVersion?: string): Promise<IndexBuild[]>;
+  /** Marks builds left in a non-terminal state (by a killed process) as failed; returns how many. */
   failUnfinishedBuilds(reason?: string): Promise<number>;
 
   /**
@@ -102,14 +122,19 @@ export interface AsyncCatalogStore {
    * so a reader that has seen `seq` never later finds a smaller one appear.
    */
   changesAfter(seq: number, limit: number): Promise<Change[]>;
+  /** The newest change's number, 0 when there is none. */
   latestChangeSeq(): Promise<number>;
   /** Calls `onWake` with a change number when changes may have been committed, by any process. */
   listenForChanges(onWake: (seq: number) => void): Promise<ChangeListener>;
 
+  /** Records a queued job; throws `ConflictError` REBUILD_RUNNING while a job of its type is unfinished. */
   createJob(type: JobRecord['type'], model: string): Promise<JobRecord>;
+  /** Becoming `active` or `failed` sets `finishedAt`. */
   updateJob(id: number, update: JobUpdate): Promise<JobRecord>;
   getJob(id: number): Promise<JobRecord | null>;
+  /** The newest job, or null. */
   latestJob(): Promise<JobRecord | null>;
+  /** Marks jobs left unfinished by a stopped process as failed with `reason`; returns how many. */
   failUnfinishedJobs(reason: string): Promise<number>;
 
   /**

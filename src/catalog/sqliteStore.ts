@@ -9,7 +9,6 @@ import type {
   BuildStatus,
   BuildUpdate,
   CatalogItem,
-  CatalogStore,
   CategoryCount,
   Change,
   EmbeddingRow,
@@ -182,7 +181,11 @@ export function openCatalog(dbPath: string, options: OpenCatalogOptions = {}): S
   return new SqliteCatalogStore(db, path);
 }
 
-export class SqliteCatalogStore implements CatalogStore {
+/**
+ * The SQLite catalog, synchronous (better-sqlite3 is): callers use it through
+ * `SqliteAsyncStore`; only backups and tests reach it directly.
+ */
+export class SqliteCatalogStore {
   private readonly s;
 
   constructor(

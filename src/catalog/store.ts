@@ -1,11 +1,7 @@
 /**
- * The catalog seam: items, their images, embeddings per model version and
- * index builds. SQLite (`SqliteCatalogStore`, opened with `openCatalog`) is the
- * one implementation today; the interface stays free of SQLite types so a
- * PostgreSQL store can follow.
- *
- * All methods are synchronous (better-sqlite3 is): call them from the request
- * path only for small reads/writes; bulk work (import, embed, rebuild) batches.
+ * The catalog's domain types: items, their images, embeddings per model
+ * version, index builds, jobs and changes, shared by both stores and every
+ * caller. The store interface is `AsyncCatalogStore` (`asyncStore.ts`).
  */
 
 import type { Attributes } from '../search/attributes.ts';
@@ -134,10 +130,10 @@ export interface BuildUpdate {
 }
 
 /**
- * Options for the single-item writes. `onCommitting` runs inside the SQLite
- * transaction after the row is written; if it throws, the write is rolled back
- * and the error rethrown. This is how the live index update and the SQLite
- * write happen in one logical step (see `src/index/liveOps.ts`).
+ * Options for the single-item writes. `onCommitting` runs inside the store's
+ * transaction after the row is written, synchronously; if it throws, the write
+ * is rolled back and the error rethrown. This is how the live index update and
+ * the catalog write happen in one logical step (see `CatalogService`).
  */
 export interface WriteHooks {
   onCommitting?: (item: CatalogItem) => void;
@@ -180,76 +176,3 @@ export interface JobRecord {
 export type JobUpdate = Partial<
   Pick<JobRecord, 'status' | 'modelVersion' | 'buildId' | 'progress' | 'itemCount' | 'error'>
 >;
-
-export interface CatalogStore {
-  /** Absolute path of the database file (or `:memory:`). */
-  readonly path: string;
-
-  getItem(id: string): CatalogItem | null;
-  getItemByLabel(label: number): CatalogItem | null;
-  /** Throws `ValidationError` for a malformed cursor or out-of-range limit. */
-  listItems(options?: ListItemsOptions): ItemPage;
-  /** Categories with item counts, sorted by name. */
-  categories(): CategoryCount[];
-  countItems(category?: string): number;
-  /** The stored 28x28 PNG, or null when the id is unknown. */
-  getImage(id: string): Uint8Array | null;
-  /** Label → category of every item (to restore an index's category filter on load). */
-  labelCategories(): Map<number, string>;
-  /** Every item by label ascending, read page by page (the connection stays usable between pages). */
-  iterateItems(): IterableIterator<CatalogItem>;
-
-  /**
-   * Inserts or updates a batch in one transaction, keyed by `id`. Idempotent:
-   * a second call with the same batch inserts nothing and changes nothing
-   * (rows compare equal → `unchanged`, `updatedAt` untouched).
-   */
-  upsertItems(batch: readonly NewItem[]): UpsertResult;
-  /** Inserts one item; throws `ConflictError` (409) when the id exists. */
-  addItem(item: NewItem, options?: AddItemOptions): CatalogItem;
-  /** Deletes an item (and its embeddings); returns the deleted row, or null when the id is unknown. */
-  deleteItem(id: string, hooks?: WriteHooks): CatalogItem | null;
-  /** Changes title, category or attributes; returns the updated row, or null when the id is unknown. */
-  updateItem(id: string, update: ItemUpdate, hooks?: WriteHooks): CatalogItem | null;
-
-  /** Writes embeddings (replacing existing ones) for a model version in one transaction. */
-  putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]): void;
-  getEmbedding(modelVersion: string, label: number): Float32Array | null;
-  /** Every embedding of a model version with its item's category, by label ascending. */
-  iterateEmbeddings(modelVersion: string): IterableIterator<StoredEmbedding>;
-  countEmbeddings(modelVersion: string): number;
-  /** Up to `limit` items without an embedding for `modelVersion`, by label ascending, after `afterLabel`. */
-  missingEmbeddings(modelVersion: string, limit: number, afterLabel?: number): PendingImage[];
-  /** Model versions that have embeddings, with counts. */
-  embeddingVersions(): { modelVersion: string; count: number }[];
-
-  /** Records a new build in status `queued`. */
-  recordBuild(modelVersion: string, params?: string, modelDir?: string): IndexBuild;
-  updateBuild(id: number, update: BuildUpdate): IndexBuild;
-  getBuild(id: number): IndexBuild | null;
-  /** Newest first. */
-  listBuilds(limit?: number): IndexBuild[];
-  /** The newest `active` build (optionally for one model version). */
-  latestCompleteBuild(modelVersion?: string): IndexBuild | null;
-  /** All `active` builds, newest first: the fallback chain when a file is corrupt. */
-  completeBuilds(modelVersion?: string): IndexBuild[];
-  /** Marks builds left in a non-terminal state (by a killed process) as failed; returns how many. */
-  failUnfinishedBuilds(reason?: string): number;
-
-  /** Changes after `seq`, oldest first, at most `limit` (every write appends one in its transaction). */
-  changesAfter(seq: number, limit: number): Change[];
-  /** The newest change's number, 0 when there is none. */
-  latestChangeSeq(): number;
-
-  /** Records a queued job; throws `ConflictError` REBUILD_RUNNING while a job of its type is unfinished. */
-  createJob(type: JobRecord['type'], model: string): JobRecord;
-  /** Becoming `active` or `failed` sets `finishedAt`. */
-  updateJob(id: number, update: JobUpdate): JobRecord;
-  getJob(id: number): JobRecord | null;
-  /** The newest job, or null. */
-  latestJob(): JobRecord | null;
-  /** Marks jobs left unfinished by a stopped process as failed with `reason`; returns how many. */
-  failUnfinishedJobs(reason: string): number;
-
-  close(): void;
-}
