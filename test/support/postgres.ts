@@ -109,23 +109,25 @@ export async function startPostgres(): Promise<TestPostgres> {
       '--no-locale',
       '--no-sync',
     ]);
+    const startServer = (port: number) =>
+      asClusterUser('pg_ctl', [
+        '-D',
+        data,
+        '-l',
+        logFile,
+        '-o',
+        serverOptions(port),
+        '-w',
+        '-t',
+        '60',
+        'start',
+      ]);
     let port = 0;
     // Another process may take the port between freePort() and the server's bind: try a few.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       try {
-        await asClusterUser('pg_ctl', [
-          '-D',
-          data,
-          '-l',
-          logFile,
-          '-o',
-          serverOptions(port),
-          '-w',
-          '-t',
-          '60',
-          'start',
-        ]);
+        await startServer(port);
         break;
       } catch (err) {
         if (attempt >= 3) {
@@ -138,7 +140,6 @@ export async function startPostgres(): Promise<TestPostgres> {
     const adminPool = new pg.Pool({ connectionString: adminUrl, max: 2 });
     // The admin pool's idle connections die with a pause: that is expected, not a crash.
     adminPool.on('error', () => {});
-    const startOptions = serverOptions(port);
     let databases = 0;
     return {
       adminUrl,
@@ -148,18 +149,7 @@ export async function startPostgres(): Promise<TestPostgres> {
         await asClusterUser('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
       },
       async resume() {
-        await asClusterUser('pg_ctl', [
-          '-D',
-          data,
-          '-l',
-          logFile,
-          '-o',
-          startOptions,
-          '-w',
-          '-t',
-          '60',
-          'start',
-        ]);
+        await startServer(port);
       },
       async createDatabase() {
         const name = `test_${process.pid}_${++databases}`;

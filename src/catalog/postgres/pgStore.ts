@@ -583,12 +583,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
     take: Statement,
     fn: () => Promise<T>,
   ): Promise<{ ran: boolean; value?: T }> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw toDomainError(err);
-    }
+    const client = await this.#connect();
     let broken: Error | undefined;
     try {
       const taken = await client
@@ -663,12 +658,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
    * transaction that fails appends nothing (its changes are not yet written).
    */
   async #transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw toDomainError(err);
-    }
+    const client = await this.#connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -694,6 +684,15 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
       throw toDomainError(err);
     } finally {
       client.release(broken);
+    }
+  }
+
+  /** A connection of the pool; unreachable is CATALOG_UNAVAILABLE. */
+  async #connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw toDomainError(err);
     }
   }
 
