@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env.ts';
 import { RAW_PIXELS } from '../eval/evaluate.ts';
+import { DEFAULT_PHOTO_COUNT, DEFAULT_PHOTO_SEED } from '../eval/photoEval.ts';
 import { runEvaluation } from '../eval/run.ts';
 import { createLogger } from '../log.ts';
 import { engineOptions } from '../model/engine.ts';
@@ -26,6 +27,9 @@ Options:
                         full-size runs (default), compute = always recompute, none = skip
   --workers N           search threads (default min(2, cores))
   --seed N              UMAP seed (default 42)
+  --photos N            product-photo queries rendered from the test images (default 1000, 0 = none):
+                        category P@10 photo vs clean, exact-item recall@10 in the test and test+train catalogs
+  --photo-seed N        seed of the photo generator (default 42)
 `;
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -48,6 +52,8 @@ async function main(): Promise<void> {
       baseline: { type: 'string', default: 'auto' },
       workers: { type: 'string' },
       seed: { type: 'string' },
+      photos: { type: 'string' },
+      'photo-seed': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -67,6 +73,10 @@ async function main(): Promise<void> {
     projectionPoints: positiveInt('projection-points', values['projection-points']),
     workers: positiveInt('workers', values.workers),
     seed: positiveInt('seed', values.seed),
+    photos: {
+      count: positiveInt('photos', values.photos) ?? DEFAULT_PHOTO_COUNT,
+      seed: positiveInt('photo-seed', values['photo-seed']) ?? DEFAULT_PHOTO_SEED,
+    },
     baseline,
     log,
   } as const;

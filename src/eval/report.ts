@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CLASS_NAMES } from '../data/classes.ts';
 import type { EmbeddingStats, SearchRun } from './evaluate.ts';
 import type { MetricSet } from './metrics.ts';
+import type { PhotoEvaluation } from './photoEval.ts';
 
 /** The metrics of one embedding, as stored in report.json (no per-query arrays). */
 export interface EmbeddingResult {
@@ -31,6 +32,8 @@ export interface ReportData {
   embedding: EmbeddingResult;
   baseline: EmbeddingResult | null;
   projection: { method: string; points: number; seed: number };
+  /** Product-photo queries of test items (absent in reports written before, null when skipped). */
+  photos?: PhotoEvaluation | null;
   timings: Record<string, number>;
 }
 
@@ -92,6 +95,45 @@ export const METRIC_DEFINITIONS = [
   'Exact euclidean search, distances summed in float64; ties in distance go to the lower gallery index.',
 ].join('\n');
 
+const range = ([lo, hi]: readonly [number, number]) => `${+lo.toFixed(2)}-${+hi.toFixed(2)}`;
+
+/** The photo section of report.md: category P@10 photo vs clean, exact-item recall per catalog, per class. */
+export function photoSection(p: PhotoEvaluation, galleryName: string): string[] {
+  const { photo, clean, galleryCount } = p.categoryPrecisionAt10;
+  const g = p.generator;
+  const byCatalog = p.exactItem;
+  const widest = byCatalog[byCatalog.length - 1];
+  return [
+    `## Product-photo queries: ${p.photos} photos of test items (seed ${p.seed})`,
+    '',
+    `Each photo is a test image rendered as a product photo by \`src/data/photoLike.ts\` (long side ${range(g.longSide)} px,`,
+    `aspect ${range(g.aspect)}, garment ${range(g.garmentFraction)} of the short side placed anywhere, dark garment`,
+    `(level ${range(g.ink)}) on a light backdrop (${range(g.background)}), gaussian blur σ ${range(g.blurSigma)} garment`,
+    `pixels, noise σ ${range(g.noiseSigma)} levels, JPEG quality ${range(g.jpegQuality)}) and brought back through the`,
+    "serving preprocessing, as an upload to `/similar` would be. The photo's own item is its clean test image.",
+    '',
+    `| category P@10 against the ${galleryCount} ${galleryName} images | photo | clean | photo / clean |`,
+    '|---|---|---|---|',
+    `| all | ${f3(photo.overall)} | ${f3(clean.overall)} | ${f3(photo.overall / clean.overall)} |`,
+    '',
+    '| catalog searched | items | exact-item recall@1 | exact-item recall@10 |',
+    '|---|---|---|---|',
+    ...byCatalog.map(
+      (r) => `| ${r.catalog} | ${r.catalogCount} | ${f3(r.recallAt1)} | ${f3(r.recallAt10.overall)} |`,
+    ),
+    '',
+    `| class | photos P@10 | clean P@10 | exact-item recall@10 (${widest.catalog}) |`,
+    '|---|---|---|---|',
+    ...CLASS_NAMES.map(
+      (name, c) =>
+        `| ${name} | ${f3(photo.perClass[c])} | ${f3(clean.perClass[c])} | ${f3(widest.recallAt10.perClass[c])} |`,
+    ),
+    '',
+    'Issue 16 goal: exact-item recall@10 ≥ 0.90 and category P@10 within 3% of the clean queries’.',
+    '',
+  ];
+}
+
 /** The training facts of metadata.json worth repeating in a report; unknown shapes are skipped. */
 function modelSummary(metadata: unknown): string[] {
   if (!metadata || typeof metadata !== 'object') return [];
@@ -146,6 +188,7 @@ export function renderMarkdown(r: ReportData): string {
     '',
     `![nearest neighbours](${REPORT_FILES.neighbours})`,
     '',
+    ...(r.photos ? photoSection(r.photos, r.data.gallery) : []),
     '## Spread of the embedding',
     '',
     `Mean distance from a test query to its nearest training item: ${e.testVsTrain.meanNearestDistance.toPrecision(4)}` +

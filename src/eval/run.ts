@@ -16,6 +16,7 @@ import {
   type RetrievalEvaluation,
   sliceImageSet,
 } from './evaluate.ts';
+import { evaluatePhotos, type PhotoEvaluation } from './photoEval.ts';
 import {
   type NeighbourRow,
   renderConfusionPng,
@@ -42,6 +43,8 @@ export interface RunEvaluationOptions {
   baseline?: 'auto' | 'compute' | 'none';
   baselineCachePath?: string;
   workers?: number;
+  /** Product-photo queries of test items (src/eval/photoEval.ts); none when absent or count 0. */
+  photos?: { count: number; seed: number };
   /** The dataset; loaded with loadFashionMnist() when absent. */
   data?: FashionMnist;
   log?: Logger;
@@ -276,6 +279,21 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
       'embedding evaluated',
     );
 
+    let photos: PhotoEvaluation | null = null;
+    if (opts.photos && opts.photos.count > 0) {
+      t = performance.now();
+      photos = await evaluatePhotos(opts.source, test, train, testVectors, trainVectors, {
+        ...opts.photos,
+        workers: opts.workers,
+        onProgress: bars.onProgress,
+      });
+      timings.photos = seconds(t);
+      log.info(
+        { photoP10: photos.categoryPrecisionAt10.photo.overall, exactItem: photos.exactItem },
+        'photo queries evaluated',
+      );
+    }
+
     let baseline: EmbeddingResult | null = null;
     if (opts.source === RAW_PIXELS) {
       await maybeWriteBaselineCache(opts, test, train, data.checksums, {
@@ -337,6 +355,7 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
       },
       baseline,
       projection: { method: 'UMAP (umap-js, nNeighbors 15, minDist 0.1)', points: picked.length, seed },
+      photos,
       timings,
     };
     const files = await writeReport(opts.outDir, report, { projection, neighbours, confusion });
