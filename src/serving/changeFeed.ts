@@ -21,6 +21,8 @@ import type { Serving, ServingInput } from './servedSet.ts';
 
 /** Changes read per store query while catching up. */
 const PAGE = 1000;
+/** Wait before loading again a build that failed to load (its model missing, the catalog unreachable). */
+const BUILD_RETRY_MS = 10_000;
 
 export interface ChangeFeedDeps {
   store: AsyncCatalogStore;
@@ -39,6 +41,9 @@ export class ChangeFeed {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
+  /** The newest build made elsewhere that this process should serve, and the load under way. */
+  #wantedBuild: IndexBuild | null = null;
+  #loader: Promise<void> | null = null;
   #listener: ChangeListener | null = null;
   #stopped = false;
   /** Set by `replayFrom` while a catch-up runs: where to continue once the current change is applied. */
@@ -169,20 +174,55 @@ export class ChangeFeed {
     }
   }
 
+  /**
+   * Loads another process's build off the feed: building a replica's own
+   * index file can take a while, and item changes keep being applied to the
+   * served set meanwhile (the new set gets them replayed on activation).
+   */
   async #takeUpBuild(buildId: number): Promise<void> {
-    const { store, serving, log } = this.#deps;
-    const current = serving.current;
+    const { store, serving } = this.#deps;
     const build = await store.getBuild(buildId);
     const newest = await store.latestCompleteBuild();
     // Ours, or superseded by a newer one (which has its own change): nothing to do.
-    if (!build || !current || current.buildId === buildId || newest?.id !== buildId) return;
-    log.info({ buildId, modelVersion: build.modelVersion }, 'change feed: taking up a build made elsewhere');
-    const next = await this.#deps.loadBuild(build);
-    // Superseded while loading (a local build of the index takes a while): the newer one has its own change.
-    if (serving.current !== current) {
-      next.embedder.dispose();
-      return;
+    if (!build || !serving.current || serving.current.buildId === buildId || newest?.id !== buildId) return;
+    this.#wantedBuild = build;
+    this.#startLoader();
+  }
+
+  #startLoader(): void {
+    this.#loader ??= this.#loadWanted().finally(() => {
+      this.#loader = null;
+    });
+  }
+
+  async #loadWanted(): Promise<void> {
+    const { serving, log } = this.#deps;
+    while (this.#wantedBuild && !this.#stopped) {
+      const build = this.#wantedBuild;
+      this.#wantedBuild = null;
+      if (serving.current?.buildId === build.id) continue;
+      log.info(
+        { buildId: build.id, modelVersion: build.modelVersion },
+        'change feed: taking up a build made elsewhere',
+      );
+      try {
+        const next = await this.#deps.loadBuild(build);
+        // Seen again while loading: the same build, not a newer one.
+        const wanted = this.#wantedBuild as IndexBuild | null;
+        if (wanted?.id === build.id) this.#wantedBuild = null;
+        // Superseded while loading (a newer build was seen), or closing: not served.
+        if ((wanted && wanted.id !== build.id) || this.#stopped) next.embedder.dispose();
+        else serving.activate(next);
+      } catch (err) {
+        log.error({ err, buildId: build.id }, 'change feed: taking up a build failed; retrying later');
+        const retry = setTimeout(() => {
+          if (!this.#stopped && serving.current?.buildId !== build.id) {
+            this.#wantedBuild ??= build;
+            this.#startLoader();
+          }
+        }, BUILD_RETRY_MS);
+        retry.unref();
+      }
     }
-    serving.activate(next);
   }
 }
