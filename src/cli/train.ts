@@ -38,6 +38,8 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --init glorot|he      weight initialisation (default ${DEFAULT_CONFIG.init})
   --warmup-epochs N     epochs of batch_all before a triplet loss (default 0)
   --augment none|shift2 (default none)
+  --photo-augment P     replace a share P of the images (0..1) by product-photo renderings brought back
+                        through the serving preprocessing, as the eval's photo queries (default 0)
   --seed N              (default ${DEFAULT_CONFIG.seed})
   --train-limit N       use only the first N training images (default: all)
   --val-count N         validation images held out of the 60k (default ${DEFAULT_CONFIG.valCount})
@@ -90,6 +92,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       init: { type: 'string' },
       'warmup-epochs': { type: 'string' },
       augment: { type: 'string' },
+      'photo-augment': { type: 'string' },
       seed: { type: 'string' },
       'train-limit': { type: 'string' },
       'val-count': { type: 'string' },
@@ -127,6 +130,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     init: (values.init ?? d.init) as Init,
     warmupEpochs: num(values['warmup-epochs'], d.warmupEpochs, '--warmup-epochs'),
     augment: (values.augment ?? d.augment) as Augmentation,
+    photoAugment: num(values['photo-augment'], d.photoAugment, '--photo-augment'),
     seed: num(values.seed, d.seed, '--seed'),
     trainLimit: num(values['train-limit'], d.trainLimit, '--train-limit'),
     valCount: num(values['val-count'], d.valCount, '--val-count'),

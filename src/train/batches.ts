@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
 import type { ImageSet } from '../data/types.ts';
-import { randomShift } from './augment.ts';
+import type { BatchAugment } from './augment.ts';
 
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
@@ -15,11 +15,11 @@ export class BatchBuilder {
     this.labels = new Int32Array(maxBatch);
   }
 
-  /** Images `indices` of `set` as [B,28,28,1] floats in [0,1] (optionally shifted) and int32 labels. */
+  /** Images `indices` of `set` as [B,28,28,1] floats in [0,1] (optionally augmented) and int32 labels. */
   build(
     set: ImageSet,
     indices: ArrayLike<number>,
-    shiftRng?: () => number,
+    augment?: BatchAugment,
   ): { xs: tf.Tensor4D; labels: tf.Tensor1D } {
     const n = indices.length;
     if (n > this.maxBatch) throw new RangeError(`batch of ${n} exceeds ${this.maxBatch}`);
@@ -30,7 +30,7 @@ export class BatchBuilder {
       for (let i = 0; i < IMAGE_PIXELS; i++) pixels[dst + i] = BYTE_TO_UNIT[set.images[src + i]];
       this.labels[b] = set.labels[indices[b]];
     }
-    if (shiftRng) randomShift(pixels, n, shiftRng);
+    augment?.(pixels, n);
     return {
       xs: tf.tensor4d(pixels, [n, IMAGE_SIZE, IMAGE_SIZE, 1]),
       labels: tf.tensor1d(this.labels.subarray(0, n), 'int32'),

@@ -38,6 +38,8 @@ export interface TrainConfig {
   warmupEpochs: number;
   lrSchedule: LrSchedule;
   augment: Augmentation;
+  /** Share of the training images replaced by product-photo renderings each step (augment.ts); 0 = none. */
+  photoAugment: number;
   squared: boolean;
   /** Distance of the triplet losses; `squared: true` is the older spelling of 'squared'. */
   distance: DistanceName;
@@ -88,6 +90,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   warmupEpochs: 0,
   lrSchedule: 'constant',
   augment: 'none',
+  photoAugment: 0,
   squared: false,
   distance: 'euclidean',
   miner: 'all',
@@ -120,6 +123,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   check(c.sampler === 'pk' || c.sampler === 'random', '--sampler must be pk|random');
   check(c.lrSchedule === 'constant' || c.lrSchedule === 'cosine', '--lr-schedule must be constant|cosine');
   check(c.augment === 'none' || c.augment === 'shift2', '--augment must be none|shift2');
+  check(
+    Number.isFinite(c.photoAugment) && c.photoAugment >= 0 && c.photoAugment <= 1,
+    '--photo-augment must be a number from 0 to 1',
+  );
   check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs must be a positive integer');
   check(Number.isInteger(c.batchSize) && c.batchSize >= 2, '--batch must be an integer >= 2');
   check(Number.isFinite(c.lr) && c.lr > 0, '--lr must be a positive number');

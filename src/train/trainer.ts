@@ -5,7 +5,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { CLASS_NAMES, NUM_CLASSES } from '../data/classes.ts';
 import { loadFashionMnist } from '../data/fashionMnist.ts';
 import { loadFolderDataset } from '../data/folderDataset.ts';
-import { createRng } from '../data/random.ts';
 import { subsetImageSet, trainValidationSplit } from '../data/split.ts';
 import type { FashionMnist, ImageSet } from '../data/types.ts';
 import { ValidationError } from '../errors.ts';
@@ -15,6 +14,7 @@ import { saveModel, writeFileAtomic } from '../model/modelIo.ts';
 import { buildNetwork, EMBEDDING_DIM } from '../model/network.ts';
 import { exportOnnx } from '../model/onnx/export.ts';
 import { embeddingMetricsTensor, unpackMetrics } from '../model/trainMetrics.ts';
+import { stepAugmentation } from './augment.ts';
 import { BatchBuilder } from './batches.ts';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import { type LossName, runIdentity, sameRunIdentity, type TrainConfig, validateConfig } from './config.ts';
@@ -28,7 +28,7 @@ import { validate } from './validation.ts';
 
 const log = createLogger('train');
 
-/** The epochSeed stream of the miners' sampling; streams 1 + step are the shift augmentation's. */
+/** The epochSeed stream of the miners' sampling (augment.ts has the augmentations' streams). */
 const MINING_STREAM = 0x40000000;
 
 export interface TrainResult {
@@ -206,8 +206,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
           step++; // replaying the sampler up to where an interrupted epoch stopped
           continue;
         }
-        const shiftRng =
-          config.augment === 'shift2' ? createRng(epochSeed(config.seed, epoch, 1 + step)) : undefined;
+        const augment = stepAugmentation(config, epoch, step);
         lr = learningRateAt(config.lrSchedule, config.lr, state.globalStep, totalSteps);
         optimizer.setLearningRate(lr);
         const wantMetrics = (state.globalStep + 1) % config.logEvery === 0;
@@ -215,7 +214,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
         const stepOpts = { ...tripletOpts, seed: epochSeed(config.seed, epoch, MINING_STREAM + step) };
 
         const { lossValue, metrics } = tf.tidy(() => {
-          const { xs, labels } = builder.build(trainSet, indices, shiftRng);
+          const { xs, labels } = builder.build(trainSet, indices, augment);
           let embedding: tf.Tensor2D | undefined;
           let fpos: number | undefined;
           const lossOf = (out: Forward) => {
