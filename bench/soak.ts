@@ -1,6 +1,6 @@
 /**
  * `npm run bench:soak -- --minutes N`: a soak test of the real server
- * (`src/cli/serve.ts` as a child process on a free loopback port) under a
+ * (as `npm start` runs it, a child process on a free loopback port) under a
  * bounded mixed load from 127.0.0.1:
  *   - GET /items/:id/recommendations, plain and with a `filter`
  *   - POST /similar with a 28x28 PNG and a 512x512 JPEG product photo (raw

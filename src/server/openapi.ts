@@ -1,10 +1,10 @@
 /** The OpenAPI document as the code defines it (the root `openapi.yaml` must equal this). */
-import { fileURLToPath } from 'node:url';
 import { openStore } from '../catalog/openStore.ts';
 import { loadConfig } from '../config/env.ts';
+import { projectPath } from '../paths.ts';
 import { buildApp } from './app.ts';
 
-export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
+export const OPENAPI_FILE = projectPath('openapi.yaml');
 
 /** Builds an app on an empty in-memory catalog (no model needed) and renders its document as YAML. */
 export async function generateOpenApi(): Promise<string> {

@@ -1,12 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import type { Pool, PoolClient } from 'pg';
 import { DataFileError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
+import { projectPath } from '../../paths.ts';
 import { type Migration, type MigrationResult, readMigrations } from '../migrate.ts';
 
 const log = createLogger('migrate');
 
-export const POSTGRES_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+export const POSTGRES_MIGRATIONS_DIR = projectPath('src', 'catalog', 'postgres', 'migrations');
 
 /** Any constant shared by every release: it serialises replicas that start (and migrate) at the same time. */
 const MIGRATION_LOCK_KEY = 0x6d696772; // "migr"
