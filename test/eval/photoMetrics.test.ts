@@ -65,7 +65,9 @@ describe('photo metrics against a naive reference', () => {
     const queryLabels = items.map((j) => labels[j]);
     for (const atK of [1, 3, 10]) {
       const hits = exactItemHits(r.indices, k, items, atK);
-      items.forEach((j, q) => expect(hits[q]).toBe(naiveRanking(q).slice(0, atK).includes(j) ? 1 : 0));
+      items.forEach((j, q) => {
+        expect(hits[q]).toBe(naiveRanking(q).slice(0, atK).includes(j) ? 1 : 0);
+      });
     }
     const p = categoryPrecision(r.labels!, k, queryLabels, k);
     items.forEach((_, q) => {
