@@ -8,6 +8,8 @@
  * An error thrown while the module loads (or a missing module) arrives as the Worker's 'error' event,
  * after which it exits with code 1: listen to both so a caller's promise rejects instead of hanging.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
@@ -16,6 +18,7 @@ const BOOT = new URL('./boot.mjs', import.meta.url);
  * it; a worker's `.ts` URL names its compiled `.js` sibling, which starts without boot.mjs or tsx.
  */
 const COMPILED = import.meta.url.endsWith('.js');
+const compiled = (moduleUrl: URL) => new URL(moduleUrl.href.replace(/\.ts$/, '.js'));
 
 export type StartWorkerOptions = Omit<WorkerOptions, 'eval' | 'workerData'>;
 
@@ -68,7 +71,7 @@ export function startWorker(moduleUrl: URL, workerData?: object, options: StartW
     if ('__module' in workerData) throw new TypeError('startWorker: workerData.__module is reserved');
   }
   const [entry, settings]: [URL, WorkerOptions] = COMPILED
-    ? [new URL(moduleUrl.href.replace(/\.ts$/, '.js')), { ...options, workerData }]
+    ? [compiled(moduleUrl), { ...options, workerData }]
     : [BOOT, { ...options, workerData: { ...workerData, __module: moduleUrl.href } }];
   if (options.execArgv !== undefined || !inherited) return new Worker(entry, settings);
   try {
@@ -83,4 +86,16 @@ export function startWorker(moduleUrl: URL, workerData?: object, options: StartW
     inherited = inherited.filter((a) => !refused.has(a));
     return new Worker(entry, { ...settings, execArgv: inherited });
   }
+}
+
+/**
+ * Runs `moduleUrl` in a child process with an IPC channel (`process.send`), for work whose memory
+ * must go back to the system when it ends: what this process allocates and frees stays with its
+ * allocator. From sources the child runs under tsx; compiled, its `.js` module directly.
+ */
+export function startChildProcess(moduleUrl: URL, args: string[]): ChildProcess {
+  return fork(fileURLToPath(COMPILED ? compiled(moduleUrl) : moduleUrl), args, {
+    execArgv: COMPILED ? [] : ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
