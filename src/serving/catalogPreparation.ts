@@ -13,6 +13,8 @@ export type PreparationMessage = { type: 'phase'; phase: string } | { type: 'err
 
 const [modelDir, modelVersion, sqlitePath] = process.argv.slice(2);
 const post = (m: PreparationMessage) => process.send!(m);
+// A server killed mid-start must not leave this running beside the next start's own child.
+process.on('disconnect', () => process.exit(1));
 const config = loadConfig();
 const log = createLogger('http', config.LOG_LEVEL);
 try {
@@ -29,4 +31,5 @@ try {
   post({ type: 'error', message: (err as Error).message });
   process.exitCode = 1;
 }
+process.removeAllListeners('disconnect');
 process.disconnect();

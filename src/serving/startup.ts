@@ -144,10 +144,9 @@ const PREPARATION_URL = new URL('./catalogPreparation.ts', import.meta.url);
 /**
  * A first start's import and catalog embedding, in a child process when the
  * catalog is a file or a server it can open too: tens of thousands of images
- * decoded, encoded and embedded leave the allocator holding hundreds of MB
- * that the serving process would keep for its whole life (the resident
- * memory after a first start was 455 MB for 70,000 items, 299 MB after a
- * restart); a child's memory goes with it. Its phases reach `onPhase`.
+ * decoded, encoded and embedded leave the allocator holding memory that the
+ * serving process would otherwise keep for its whole life, while a child's
+ * goes with it. Its phases reach `onPhase`.
  */
 async function prepareCatalog(
   options: StartupOptions,
