@@ -4,6 +4,15 @@ import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Attributes } from '../search/attributes.ts';
 import { type Migration, migrate, readMigrations } from './migrate.ts';
+import {
+  blobToVector,
+  decodeCursor,
+  encodeCursor,
+  type ItemValues,
+  itemValues,
+  sameBytes,
+  vectorToBlob,
+} from './rows.ts';
 import type {
   AddItemOptions,
   BuildStatus,
@@ -128,33 +137,8 @@ function toBuild(r: BuildRow): IndexBuild {
   };
 }
 
-/** float32 little-endian bytes; copies so the blob does not alias a pooled Buffer. */
-export function vectorToBlob(v: Float32Array): Buffer {
-  return Buffer.from(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
-}
-
-export function blobToVector(b: Uint8Array): Float32Array {
-  // better-sqlite3 Buffers may start at an unaligned offset: copy into a fresh buffer.
-  return new Float32Array(Uint8Array.from(b).buffer);
-}
-
-export function encodeCursor(label: number): string {
-  return Buffer.from(`l${label}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const m = /^l(\d{1,15})$/.exec(text);
-  if (!m) throw new ValidationError(`invalid cursor '${cursor}'`, 'INVALID_CURSOR');
-  return Number(m[1]);
-}
-
 function now(): string {
   return new Date().toISOString();
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 /**
@@ -346,7 +330,7 @@ export class SqliteCatalogStore {
       .transaction(() => {
         const ts = now();
         for (const item of batch) {
-          const row = normalize(item);
+          const row = itemValues(item);
           const existing = this.s.itemWithImageById.get(item.id) as (ItemRow & { png: Buffer }) | undefined;
           if (!existing) {
             this.insert(row, ts);
@@ -380,7 +364,7 @@ export class SqliteCatalogStore {
   }
 
   addItem(item: NewItem, options: AddItemOptions = {}): CatalogItem {
-    const row = normalize(item);
+    const row = itemValues(item);
     return this.db
       .transaction(() => {
         if (this.s.itemById.get(row.id))
@@ -417,7 +401,7 @@ export class SqliteCatalogStore {
         const r = this.s.itemById.get(id) as ItemRow | undefined;
         if (!r) return null;
         const current = toItem(r);
-        const row = normalize({
+        const row = itemValues({
           ...current,
           ...update,
           image: new Uint8Array(0),
@@ -604,35 +588,11 @@ export class SqliteCatalogStore {
     this.s.insertChange.run(kind, label, buildId, now());
   }
 
-  private insert(row: ReturnType<typeof normalize>, ts: string): number {
+  private insert(row: ItemValues, ts: string): number {
     const info = this.s.insertItem.run({ ...row, now: ts, image: undefined });
     const label = Number(info.lastInsertRowid);
     this.s.insertImage.run(label, row.image);
     this.change('item', label);
     return label;
   }
-}
-
-function normalize(item: NewItem) {
-  if (typeof item.id !== 'string' || item.id.length === 0 || item.id.length > 200) {
-    throw new ValidationError('item id must be a non-empty string of at most 200 characters', 'INVALID_ITEM');
-  }
-  if (typeof item.category !== 'string' || item.category.length === 0) {
-    throw new ValidationError(`item '${item.id}' needs a category`, 'INVALID_ITEM');
-  }
-  return {
-    id: item.id,
-    title: item.title ?? '',
-    category: item.category,
-    source: item.source ?? 'api',
-    split: item.split ?? null,
-    originalPath: item.originalPath ?? null,
-    // Canonical text (keys sorted) so that an unchanged re-import compares equal.
-    attributes: canonicalJson(item.attributes ?? {}),
-    image: item.image,
-  };
-}
-
-function canonicalJson(attributes: Attributes): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1))));
 }

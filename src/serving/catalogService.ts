@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AsyncCatalogStore } from '../catalog/asyncStore.ts';
 import { decodeStoredImage } from '../catalog/embedCatalog.ts';
-import { decodeCursor, encodeCursor } from '../catalog/sqliteStore.ts';
+import { decodeCursor, encodeCursor } from '../catalog/rows.ts';
 import type { CatalogItem, ItemPage, ItemUpdate } from '../catalog/store.ts';
 import { bytesToUnit } from '../data/pixels.ts';
 import { encodePng28, type ImageLimits, preprocessImageToBytes } from '../data/preprocess.ts';

@@ -9,7 +9,6 @@ import pg from 'pg';
 import { redactUrl } from '../../config/env.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
-import type { Attributes } from '../../search/attributes.ts';
 import {
   type AsyncCatalogStore,
   type CatalogLock,
@@ -18,7 +17,17 @@ import {
   ITEM_PAGE_SIZE,
 } from '../asyncStore.ts';
 import type { Migration } from '../migrate.ts';
-import { blobToVector, decodeCursor, encodeCursor, vectorToBlob } from '../sqliteStore.ts';
+import {
+  blobToVector,
+  canonicalJson,
+  decodeCursor,
+  encodeCursor,
+  type ItemValues,
+  itemValues,
+  sameBytes,
+  sortedAttributes,
+  vectorToBlob,
+} from '../rows.ts';
 import type {
   AddItemOptions,
   BuildUpdate,
@@ -87,49 +96,9 @@ export interface OpenPostgresOptions {
 }
 
 /** JSONB keeps keys in its own order: sort them, so both stores return attributes alike. */
-function sortedAttributes(attributes: Attributes): Attributes {
-  return Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
 /** Rows come out named as `CatalogItem` (see statements.ts); only the attributes' key order differs. */
 function toItem(r: CatalogItem): CatalogItem {
   return { ...r, attributes: sortedAttributes(r.attributes) };
-}
-
-/** An item as written: validated, defaults filled in, attributes as canonical JSON text. */
-interface ItemValues {
-  id: string;
-  title: string;
-  category: string;
-  source: string;
-  split: string | null;
-  originalPath: string | null;
-  attributes: string;
-  image: Uint8Array;
-}
-
-/** The same checks and defaults as the SQLite store's, so both refuse the same items. */
-function itemValues(item: NewItem): ItemValues {
-  if (typeof item.id !== 'string' || item.id.length === 0 || item.id.length > 200) {
-    throw new ValidationError('item id must be a non-empty string of at most 200 characters', 'INVALID_ITEM');
-  }
-  if (typeof item.category !== 'string' || item.category.length === 0) {
-    throw new ValidationError(`item '${item.id}' needs a category`, 'INVALID_ITEM');
-  }
-  return {
-    id: item.id,
-    title: item.title ?? '',
-    category: item.category,
-    source: item.source ?? 'api',
-    split: item.split ?? null,
-    originalPath: item.originalPath ?? null,
-    attributes: JSON.stringify(sortedAttributes(item.attributes ?? {})),
-    image: item.image,
-  };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 function itemExists(id: string): ConflictError {
@@ -317,7 +286,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
             old.source !== row.source ||
             old.split !== row.split ||
             old.originalPath !== row.originalPath ||
-            JSON.stringify(sortedAttributes(old.attributes)) !== row.attributes;
+            canonicalJson(old.attributes) !== row.attributes;
           if (!imageChanged && !metaChanged) {
             result.unchanged++;
             continue;
