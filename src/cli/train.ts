@@ -4,7 +4,7 @@ import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { initBackend } from '../model/backend.ts';
 import { DISTANCES, type DistanceName, MINERS, type MinerName, REDUCERS } from '../model/losses.ts';
-import type { Arch, Init } from '../model/network.ts';
+import { type Arch, EMBEDDING_NORMS, type EmbeddingNorm, type Init } from '../model/network.ts';
 import type { Augmentation } from '../train/augment.ts';
 import {
   type DatasetKind,
@@ -36,6 +36,9 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --sampler pk|random   (default ${DEFAULT_CONFIG.sampler}); --pk-classes P (default ${DEFAULT_CONFIG.pkClasses}, K = batch/P)
   --arch seed|improved  (default ${DEFAULT_CONFIG.arch})
   --init glorot|he      weight initialisation (default ${DEFAULT_CONFIG.init})
+  --embedding-norm ${EMBEDDING_NORMS.join('|')}   layers after the dense 64, part of the saved model (so of
+                        eval, the ONNX export and serving): l2 = unit vectors, bn = batch norm without shift
+                        (BNNeck), bn-l2 = both (default ${DEFAULT_CONFIG.embeddingNorm})
   --warmup-epochs N     epochs of batch_all before a triplet loss (default 0)
   --augment none|shift2 (default none)
   --photo-augment P     replace a share P of the images (0..1) by product-photo renderings brought back
@@ -90,6 +93,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       'pk-classes': { type: 'string' },
       arch: { type: 'string' },
       init: { type: 'string' },
+      'embedding-norm': { type: 'string' },
       'warmup-epochs': { type: 'string' },
       augment: { type: 'string' },
       'photo-augment': { type: 'string' },
@@ -128,6 +132,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     pkClasses: num(values['pk-classes'], d.pkClasses, '--pk-classes'),
     arch: (values.arch ?? d.arch) as Arch,
     init: (values.init ?? d.init) as Init,
+    embeddingNorm: (values['embedding-norm'] ?? d.embeddingNorm) as EmbeddingNorm,
     warmupEpochs: num(values['warmup-epochs'], d.warmupEpochs, '--warmup-epochs'),
     augment: (values.augment ?? d.augment) as Augmentation,
     photoAugment: num(values['photo-augment'], d.photoAugment, '--photo-augment'),

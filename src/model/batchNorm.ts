@@ -8,6 +8,11 @@ export interface FastBatchNormArgs {
   /** Moving-average momentum of the inference statistics (Keras convention, as tfjs-layers). */
   momentum?: number;
   epsilon?: number;
+  /**
+   * false: no β (the output stays centred, β ≡ 0), as BNNeck's embedding batch norm (Luo et al. 2019):
+   * a learnt shift would let every embedding drift to one common vector again.
+   */
+  center?: boolean;
 }
 
 interface BatchStats {
@@ -16,7 +21,7 @@ interface BatchStats {
 }
 
 /**
- * Batch normalization over the channel axis of NHWC input, training-mode output and gradient in one
+ * Batch normalization over the channel (last) axis of NHWC or [N, C] input, training-mode output and gradient in one
  * custom-gradient op with the closed-form backward
  *   dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)),  dγ = Σ dy · x̂,  dβ = Σ dy.
  * tfjs-layers' BatchNormalization differentiates through tf.moments and the FusedBatchNorm gradient,
@@ -27,8 +32,10 @@ export class FastBatchNorm extends tfl.layers.Layer {
   static readonly className = 'FastBatchNorm';
   private readonly momentum: number;
   private readonly epsilon: number;
+  readonly center: boolean;
   private gamma!: tfl.LayerVariable;
-  private beta!: tfl.LayerVariable;
+  private beta: tfl.LayerVariable | undefined;
+  private channels = 0;
   private movingMean!: tfl.LayerVariable;
   private movingVariance!: tfl.LayerVariable;
 
@@ -36,6 +43,7 @@ export class FastBatchNorm extends tfl.layers.Layer {
     super({ name: args.name });
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
     this.supportsMasking = true;
   }
 
@@ -44,8 +52,9 @@ export class FastBatchNorm extends tfl.layers.Layer {
     const channels = shape[shape.length - 1];
     if (typeof channels !== 'number')
       throw new Error(`${this.name}: the channel axis must have a fixed size`);
+    this.channels = channels;
     this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());
-    this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros());
+    if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros());
     this.movingMean = this.addWeight(
       'moving_mean',
       [channels],
@@ -67,9 +76,9 @@ export class FastBatchNorm extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const gamma = this.gamma.read() as tf.Tensor1D;
-      const beta = this.beta.read() as tf.Tensor1D;
+      const beta = (this.beta?.read() ?? tf.zeros([this.channels])) as tf.Tensor1D;
       if (kwargs.training !== true) {
         return tf.batchNorm(
           x,
@@ -99,24 +108,29 @@ export class FastBatchNorm extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon, center: this.center };
   }
 }
 
 tf.serialization.registerClass(FastBatchNorm);
 
+/** Every axis but the last (the channels): [0, 1, 2] for NHWC, [0] for an [N, C] embedding. */
+export function reductionAxes(rank: number): number[] {
+  return Array.from({ length: rank - 1 }, (_, i) => i);
+}
+
 /** Training-mode batch norm; the batch mean and variance are handed out through `stats` (kept). */
-export function batchNormTraining(
-  x: tf.Tensor4D,
+export function batchNormTraining<T extends tf.Tensor>(
+  x: T,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
   stats: BatchStats = {},
-): tf.Tensor4D {
-  const axes = [0, 1, 2];
-  const n = x.shape[0] * x.shape[1] * x.shape[2];
+): T {
+  const axes = reductionAxes(x.rank);
+  const n = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-    const input = xIn as tf.Tensor4D;
+    const input = xIn as tf.Tensor;
     const g = gammaIn as tf.Tensor1D;
     const mean = tf.mean(input, axes) as tf.Tensor1D;
     const centred = tf.sub(input, mean);
@@ -138,5 +152,5 @@ export function batchNormTraining(
       },
     };
   });
-  return op(x, gamma, beta) as tf.Tensor4D;
+  return op(x, gamma, beta) as T;
 }

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DataFileError } from '../errors.ts';
-// Registers FastBatchNorm, which saved 'improved' models reference by class name.
+// Register the custom layers saved models reference by class name: FastBatchNorm ('improved'),
+// L2Normalize (--embedding-norm l2).
 import './batchNorm.ts';
+import './l2Normalize.ts';
 
 /** A tensor with a name, as optimizers report their state. */
 export interface NamedTensor {

@@ -1,16 +1,28 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.ts';
 import { FastBatchNorm } from './batchNorm.ts';
+import { L2Normalize } from './l2Normalize.ts';
 
 export type Arch = 'seed' | 'improved';
 /** Weight initialisation: Glorot uniform (the Keras default, the article's) or He normal (for ReLU). */
 export type Init = 'glorot' | 'he';
 export const INITS: readonly Init[] = ['glorot', 'he'];
 export type Head = 'embedding' | 'softmax';
+/**
+ * What follows the 64-d dense layer: nothing, a projection onto the unit sphere (L2Normalize), a batch
+ * norm without shift (BNNeck, Luo et al. 2019), or that batch norm and then the projection.
+ */
+export type EmbeddingNorm = 'none' | 'l2' | 'bn' | 'bn-l2';
+export const EMBEDDING_NORMS: readonly EmbeddingNorm[] = ['none', 'l2', 'bn', 'bn-l2'];
 
 export const EMBEDDING_DIM = 64;
-/** Name of the 64-d embedding layer; a softmax model's embedding is read from it. */
+/**
+ * Name of the layer whose output is the 64-d embedding; a softmax model's embedding is read from it.
+ * With an embedding norm it is the normalisation, and the dense layer before it is EMBEDDING_DENSE_LAYER.
+ */
 export const EMBEDDING_LAYER = 'embedding';
+export const EMBEDDING_DENSE_LAYER = 'embedding_dense';
+export const EMBEDDING_BN_LAYER = 'embedding_bn';
 export const LOGITS_LAYER = 'logits';
 
 export interface NetworkOptions {
@@ -19,6 +31,7 @@ export interface NetworkOptions {
   /** Seeds every initializer, so the same seed builds bit-identical weights on a given backend. */
   seed?: number;
   init?: Init;
+  embeddingNorm?: EmbeddingNorm;
 }
 
 type SymbolicTensor = tfl.SymbolicTensor;
@@ -76,8 +89,32 @@ function improvedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTens
 }
 
 /**
+ * The dense 64 and its normalisation; the last layer is named EMBEDDING_LAYER. The batch norm has no β:
+ * with it the embeddings could all move to one common vector, the collapse this layer is there to stop
+ * (in training mode its output has zero mean and a fixed spread over the batch whatever the weights).
+ */
+function embeddingHead(pooled: SymbolicTensor, init: () => Initializer, norm: EmbeddingNorm): SymbolicTensor {
+  const bn = norm === 'bn' || norm === 'bn-l2';
+  const l2 = norm === 'l2' || norm === 'bn-l2';
+  let h = tfl.layers
+    .dense({
+      units: EMBEDDING_DIM,
+      kernelInitializer: init(),
+      name: norm === 'none' ? EMBEDDING_LAYER : EMBEDDING_DENSE_LAYER,
+    })
+    .apply(pooled) as SymbolicTensor;
+  if (bn)
+    h = new FastBatchNorm({ name: l2 ? EMBEDDING_BN_LAYER : EMBEDDING_LAYER, center: false }).apply(
+      h,
+    ) as SymbolicTensor;
+  if (l2) h = new L2Normalize({ name: EMBEDDING_LAYER }).apply(h) as SymbolicTensor;
+  return h;
+}
+
+/**
  * The embedding network. 'seed' is the source article's network exactly; 'improved' is network H.
  * The 'softmax' head adds a dense-10 layer producing logits (softmax is applied in the loss).
+ * `embeddingNorm` adds the embedding's normalisation as layers of the model (saved, exported, served).
  */
 export function buildNetwork(opts: NetworkOptions = {}): tfl.LayersModel {
   const { arch = 'seed', head = 'embedding', seed = 42 } = opts;
@@ -85,9 +122,7 @@ export function buildNetwork(opts: NetworkOptions = {}): tfl.LayersModel {
   const input = tfl.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 1], name: 'image' });
   const trunk = arch === 'improved' ? improvedTrunk(input, init) : seedTrunk(input, init);
   const pooled = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(trunk) as SymbolicTensor;
-  const embedding = tfl.layers
-    .dense({ units: EMBEDDING_DIM, kernelInitializer: init(), name: EMBEDDING_LAYER })
-    .apply(pooled) as SymbolicTensor;
+  const embedding = embeddingHead(pooled, init, opts.embeddingNorm ?? 'none');
   if (head === 'embedding')
     return tfl.model({ inputs: input, outputs: embedding, name: `${arch}_embedding` });
   const logits = tfl.layers

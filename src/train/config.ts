@@ -7,7 +7,7 @@ import {
   REDUCERS,
   type ReducerName,
 } from '../model/losses.ts';
-import { type Arch, INITS, type Init } from '../model/network.ts';
+import { type Arch, EMBEDDING_NORMS, type EmbeddingNorm, INITS, type Init } from '../model/network.ts';
 import type { Augmentation } from './augment.ts';
 import type { SamplerKind } from './sampler.ts';
 
@@ -31,6 +31,8 @@ export interface TrainConfig {
   pkClasses: number;
   arch: Arch;
   init: Init;
+  /** 'l2': the network ends on the unit sphere (part of the saved model, so of its export and serving). */
+  embeddingNorm: EmbeddingNorm;
   seed: number;
   /** Output directory, e.g. models/NAME. */
   out: string;
@@ -86,6 +88,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   pkClasses: 8,
   arch: 'seed',
   init: 'glorot',
+  embeddingNorm: 'none',
   seed: 42,
   warmupEpochs: 0,
   lrSchedule: 'constant',
@@ -120,6 +123,16 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   check((LOSSES as readonly string[]).includes(c.loss), `--loss must be one of ${LOSSES.join('|')}`);
   check(c.arch === 'seed' || c.arch === 'improved', '--arch must be seed|improved');
   check(INITS.includes(c.init), `--init must be one of ${INITS.join('|')}`);
+  check(
+    EMBEDDING_NORMS.includes(c.embeddingNorm),
+    `--embedding-norm must be one of ${EMBEDDING_NORMS.join('|')}`,
+  );
+  // The normalisations are there for the triplet losses' collapse; logits over unit vectors would be
+  // bounded by the head's weights (cosine softmax needs a scale this option does not build).
+  check(
+    c.embeddingNorm === 'none' || c.loss !== 'softmax',
+    '--embedding-norm applies to the triplet losses, not softmax',
+  );
   check(c.sampler === 'pk' || c.sampler === 'random', '--sampler must be pk|random');
   check(c.lrSchedule === 'constant' || c.lrSchedule === 'cosine', '--lr-schedule must be constant|cosine');
   check(c.augment === 'none' || c.augment === 'shift2', '--augment must be none|shift2');

@@ -153,7 +153,13 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     state = checkpoint.state;
     log.info({ epoch: state.epoch, step: state.step }, 'resuming from checkpoint');
   } else {
-    model = buildNetwork({ arch: config.arch, head, seed: config.seed, init: config.init });
+    model = buildNetwork({
+      arch: config.arch,
+      head,
+      seed: config.seed,
+      init: config.init,
+      embeddingNorm: config.embeddingNorm,
+    });
     state = { epoch: 0, step: 0, globalStep: 0, wallTimeSeconds: 0, history: [], identity, backend };
     await writeFile(metricsPath, '');
   }
@@ -340,6 +346,8 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     arch: config.arch,
     loss: config.loss,
     embeddingDim: EMBEDDING_DIM,
+    // Informative: the normalisation is a layer of model.json, so every loader applies it.
+    embeddingNorm: config.embeddingNorm,
     hyperParameters: {
       ...identity,
       optimizer: 'adam',

@@ -72,3 +72,55 @@ describe('FastBatchNorm matches tfjs-layers BatchNormalization', () => {
     expect(maxAbsDiff(loaded.predict(x) as tf.Tensor, b.predict(x) as tf.Tensor)).toBeLessThan(1e-6);
   });
 });
+
+describe('FastBatchNorm on [N, C] input without β (center: false, the embedding batch norm)', () => {
+  const layerModel = () => {
+    const input = tfl.input({ shape: [2] });
+    const bn = new FastBatchNorm({ center: false, momentum: 0.5 });
+    return { model: tfl.model({ inputs: input, outputs: bn.apply(input) as tfl.SymbolicTensor }), bn };
+  };
+  const x = tf.tensor2d([
+    [1, 10],
+    [3, 10],
+    [5, 14],
+    [7, 14],
+  ]);
+
+  it('has γ and the moving statistics only; training output is (x − mean) / sqrt(var + ε)', () => {
+    const { model } = layerModel();
+    expect(model.weights.map((w) => w.originalName.split('/').at(-1))).toEqual([
+      'gamma',
+      'moving_mean',
+      'moving_variance',
+    ]);
+    const y = (model.apply(x, { training: true }) as tf.Tensor).dataSync();
+    // Column 0: mean 4, variance 5; column 1: mean 12, variance 4; ε = 1e-3.
+    const s0 = Math.sqrt(5.001);
+    const s1 = Math.sqrt(4.001);
+    const expected = [-3 / s0, -2 / s1, -1 / s0, -2 / s1, 1 / s0, 2 / s1, 3 / s0, 2 / s1];
+    for (const [i, e] of expected.entries()) expect(y[i]).toBeCloseTo(e, 5);
+    // Moving statistics, momentum 0.5 from (0, 1): mean [2, 6], variance [3, 2.5].
+    const [, mean, variance] = model.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(mean).toEqual([2, 6]);
+    expect(variance[0]).toBeCloseTo(3, 5);
+    expect(variance[1]).toBeCloseTo(2.5, 5);
+  });
+
+  it('its closed-form gradient is the autodiff gradient of the same formula', () => {
+    const { model } = layerModel();
+    const dy = tf.tensor2d([
+      [0.3, -1],
+      [2, 0.5],
+      [-0.7, 0.1],
+      [1, 1.5],
+    ]);
+    const fast = tf.grad((input: tf.Tensor) =>
+      tf.sum(tf.mul(model.apply(input, { training: true }) as tf.Tensor, dy)),
+    )(x);
+    const reference = tf.grad((input: tf.Tensor) => {
+      const { mean, variance } = tf.moments(input, 0);
+      return tf.sum(tf.mul(tf.div(tf.sub(input, mean), tf.sqrt(tf.add(variance, 1e-3))), dy));
+    })(x);
+    expect(maxAbsDiff(fast, reference)).toBeLessThan(1e-5);
+  });
+});

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, EMBEDDING_DIM, embeddingModel } from '../../src/model/network.ts';
+import { trainingView } from '../../src/train/objective.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -58,5 +60,67 @@ describe('buildNetwork', () => {
     const c = weightsOf(buildNetwork({ arch: 'improved', seed: 8 }));
     expect(a).toEqual(b);
     expect(a[0]).not.toEqual(c[0]);
+  });
+});
+
+/** Euclidean norm of each row of an [N, D] tensor. */
+function rowNorms(t: tf.Tensor): number[] {
+  const [n, d] = t.shape as [number, number];
+  const v = t.dataSync();
+  return Array.from({ length: n }, (_, r) => Math.hypot(...v.subarray(r * d, (r + 1) * d)));
+}
+
+describe('buildNetwork embeddingNorm', () => {
+  const x = tf.randomUniform([6, 28, 28, 1], 0, 1, 'float32', 9);
+
+  it("'l2': the same weights as 'none' (same seed), its output divided by its norm, as the model's own layer", () => {
+    const plain = buildNetwork({ arch: 'seed', seed: 4 });
+    const unit = buildNetwork({ arch: 'seed', seed: 4, embeddingNorm: 'l2' });
+    expect(weightsOf(unit)).toEqual(weightsOf(plain));
+    expect(unit.layers.slice(-2).map((l) => [l.name, l.getClassName()])).toEqual([
+      ['embedding_dense', 'Dense'],
+      ['embedding', 'L2Normalize'],
+    ]);
+    // The embedding is the model's output: training, eval and the export all read the unit vectors.
+    expect(embeddingModel(unit)).toBe(unit);
+    expect(trainingView(unit)).toBe(unit);
+    const raw = plain.predict(x) as tf.Tensor;
+    const y = unit.predict(x) as tf.Tensor;
+    const norms = rowNorms(raw);
+    const rv = raw.dataSync();
+    const yv = y.dataSync();
+    for (let i = 0; i < yv.length; i++)
+      expect(yv[i]).toBeCloseTo(rv[i] / norms[Math.floor(i / EMBEDDING_DIM)], 6);
+    for (const n of rowNorms(y)) expect(n).toBeCloseTo(1, 6);
+  });
+
+  it("'bn-l2': a batch norm without β before the projection; in training mode the batch is centred", () => {
+    const model = buildNetwork({ arch: 'improved', seed: 4, embeddingNorm: 'bn-l2' });
+    expect(model.layers.slice(-3).map((l) => [l.name, l.getClassName()])).toEqual([
+      ['embedding_dense', 'Dense'],
+      ['embedding_bn', 'FastBatchNorm'],
+      ['embedding', 'L2Normalize'],
+    ]);
+    expect(model.getLayer('embedding_bn').weights.map((w) => w.originalName)).toEqual([
+      'embedding_bn/gamma',
+      'embedding_bn/moving_mean',
+      'embedding_bn/moving_variance',
+    ]);
+    const bnOut = tfl.model({
+      inputs: model.inputs,
+      outputs: model.getLayer('embedding_bn').output as tfl.SymbolicTensor,
+    });
+    const { mean, variance } = tf.moments(bnOut.apply(x, { training: true }) as tf.Tensor, 0);
+    for (const m of mean.dataSync()) expect(Math.abs(m)).toBeLessThan(1e-4);
+    // Unit variance up to ε = 1e-3 against the dense outputs' own variance.
+    for (const v of variance.dataSync()) expect(v).toBeGreaterThan(0.5);
+    for (const n of rowNorms(model.predict(x) as tf.Tensor)) expect(n).toBeCloseTo(1, 6);
+  });
+
+  it("'bn': the batch norm is the embedding layer itself", () => {
+    const model = buildNetwork({ arch: 'seed', seed: 4, embeddingNorm: 'bn' });
+    expect(model.layers.at(-1)?.name).toBe('embedding');
+    expect(model.layers.at(-1)?.getClassName()).toBe('FastBatchNorm');
+    expect((model.predict(x) as tf.Tensor).shape).toEqual([6, EMBEDDING_DIM]);
   });
 });

@@ -15,9 +15,10 @@ import { initBackend } from '../../src/model/backend.ts';
 import { FastBatchNorm } from '../../src/model/batchNorm.ts';
 import type { Embedder } from '../../src/model/embedder.contract.ts';
 import { loadEmbedder } from '../../src/model/embedder.ts';
+import { L2Normalize } from '../../src/model/l2Normalize.ts';
 import { loadModel, saveModel } from '../../src/model/modelIo.ts';
 import { buildNetwork, embeddingModel } from '../../src/model/network.ts';
-import { convertToOnnx } from '../../src/model/onnx/convert.ts';
+import { convertToOnnx, toOnnxModel } from '../../src/model/onnx/convert.ts';
 import { exportOnnx } from '../../src/model/onnx/export.ts';
 import { ONNX_FILE } from '../../src/model/onnx/format.ts';
 import { readModelInfo } from '../../src/model/onnx/onnxProto.ts';
@@ -129,12 +130,14 @@ function randomiseBatchNorms(model: tfl.LayersModel, seed: number): void {
     if (layer.getClassName() !== 'FastBatchNorm') continue;
     const c = layer.weights[0].shape[0] as number;
     const s = seed++ * 10;
-    layer.setWeights([
-      tf.randomUniform([c], 0.5, 1.5, 'float32', s),
-      tf.randomUniform([c], -0.5, 0.5, 'float32', s + 1),
+    const gamma = tf.randomUniform([c], 0.5, 1.5, 'float32', s);
+    const beta = tf.randomUniform([c], -0.5, 0.5, 'float32', s + 1);
+    const stats = [
       tf.randomUniform([c], -0.3, 0.3, 'float32', s + 2),
       tf.randomUniform([c], 0.2, 2, 'float32', s + 3),
-    ]);
+    ];
+    // A batch norm without β (center: false, the embedding's) has γ and the statistics only.
+    layer.setWeights(layer.weights.length === 4 ? [gamma, beta, ...stats] : [gamma, ...stats]);
   }
 }
 
@@ -193,6 +196,54 @@ describe('export of freshly built networks', () => {
       tfjs.dispose();
       onnx.dispose();
     }
+  });
+
+  for (const embeddingNorm of ['l2', 'bn-l2'] as const) {
+    it(`--embedding-norm ${embeddingNorm}: the same unit vectors from tfjs and ONNX Runtime, through exportOnnx and loadOnnxEmbedder`, async () => {
+      const dir = join(tmp, embeddingNorm);
+      const model = buildNetwork({ arch: 'improved', seed: 13, embeddingNorm });
+      randomiseBatchNorms(model, 7);
+      const ops = toOnnxModel(model, { name: 'x', weightsSha256: '' }).graph.nodes.map((node) => node.opType);
+      expect(ops.slice(-4)).toEqual(['ReduceSumSquare', 'Max', 'Sqrt', 'Div']);
+      // The embedding's batch norm follows a dense layer: a BatchNormalization node of its own.
+      expect(ops.includes('BatchNormalization')).toBe(embeddingNorm === 'bn-l2');
+      await saveModel(model, dir);
+      writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ name: embeddingNorm }));
+      model.dispose();
+      await exportOnnx(dir);
+      const tfjs = await loadEmbedder(dir);
+      const onnx = await loadOnnxEmbedder(dir);
+      try {
+        const count = 200;
+        const sample = testImages.subarray(0, count * 784);
+        const expected = await tfjs.embed(sample, count);
+        const got = await onnx.embed(sample, count);
+        expect(maxAbsDiff(expected, got)).toBeLessThanOrEqual(1e-5);
+        for (let r = 0; r < count; r++) {
+          const row = got.subarray(r * 64, (r + 1) * 64);
+          expect(Math.abs(Math.hypot(...row) - 1)).toBeLessThan(1e-5);
+        }
+      } finally {
+        tfjs.dispose();
+        onnx.dispose();
+      }
+    });
+  }
+
+  it('L2Normalize maps a zero vector to zero in both engines (the ε floor)', async () => {
+    const input = tfl.input({ shape: [28, 28, 1], name: 'image' });
+    const pooled = tfl.layers.globalAveragePooling2d({}).apply(input) as tfl.SymbolicTensor;
+    const model = tfl.model({
+      inputs: input,
+      outputs: new L2Normalize({}).apply(pooled) as tfl.SymbolicTensor,
+    });
+    const images = new Float32Array(2 * 784);
+    images.set(testImages.subarray(0, 784), 784);
+    const expected = tfjsEmbed(model, images, 2);
+    const got = await runOnnx(convertToOnnx(model, { name: 'zero', weightsSha256: '' }), images, 2);
+    expect(Array.from(got)).toEqual([0, 1]);
+    expect(Array.from(expected)).toEqual([0, 1]);
+    model.dispose();
   });
 
   it('the other supported layers: valid/dilated conv, pools with TF padding, clipped ReLU, standalone batch norm, flatten', async () => {

@@ -55,6 +55,23 @@ describe('validateConfig', () => {
   });
 });
 
+describe('--embedding-norm', () => {
+  it('accepts every normalisation with a triplet loss, none by default, and refuses them with softmax', () => {
+    expect(DEFAULT_CONFIG.embeddingNorm).toBe('none');
+    for (const embeddingNorm of ['none', 'l2', 'bn', 'bn-l2'] as const)
+      expect(validateConfig(config({ loss: 'batch_hard', embeddingNorm })).embeddingNorm).toBe(embeddingNorm);
+    expect(() => validateConfig(config({ embeddingNorm: 'l1' as never }))).toThrow(/--embedding-norm must/);
+    expect(() => validateConfig(config({ loss: 'softmax', embeddingNorm: 'l2' }))).toThrow(/not softmax/);
+    expect(validateConfig(config({ loss: 'softmax' })).embeddingNorm).toBe('none');
+  });
+  it('is part of the run identity; a checkpoint without it resumes as none', () => {
+    const l2 = runIdentity(config({ embeddingNorm: 'l2' }));
+    const { embeddingNorm: _, ...older } = runIdentity(config({}));
+    expect(sameRunIdentity(older, runIdentity(config({})))).toBe(true);
+    expect(sameRunIdentity(older, l2)).toBe(false);
+  });
+});
+
 describe('sameRunIdentity', () => {
   const current = runIdentity(config({ loss: 'batch_hard' }));
   it('matches whatever the key order', () => {

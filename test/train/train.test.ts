@@ -65,3 +65,32 @@ describe.each<LossName>(['batch_all', 'batch_hard', 'softmax'])(
     }, 120_000);
   },
 );
+
+describe('--embedding-norm with batch_hard, 2 epochs on 2,048 real images', () => {
+  const run = async (embeddingNorm: 'l2' | 'bn-l2') => {
+    const result = await train(config(`bh-${embeddingNorm}`, { loss: 'batch_hard', embeddingNorm }), {
+      data: fx.data,
+    });
+    const metadata = JSON.parse(await readFile(join(result.outDir, 'metadata.json'), 'utf8'));
+    expect(metadata.embeddingNorm).toBe(embeddingNorm);
+    expect(metadata.hyperParameters.embeddingNorm).toBe(embeddingNorm);
+    for (const h of result.history) expect(h.train.meanNorm).toBeCloseTo(1, 5);
+    const { embedder, maxDiff } = await compareWithReload(fx, result, 300);
+    expect(maxDiff).toBeLessThan(1e-6);
+    embedder.dispose();
+    result.model.dispose();
+    return result.history;
+  };
+
+  it('l2 alone: unit vectors, but batch-hard still draws them together on the sphere', async () => {
+    const [first, last] = await run('l2');
+    expect(last.train.meanDistance).toBeLessThan(0.5 * first.train.meanDistance);
+    expect(last.validation.fractionPositive).toBeGreaterThan(0.95);
+  }, 120_000);
+
+  it('bn-l2: the batch norm keeps the batch spread over the sphere (distances near √2)', async () => {
+    const [first, last] = await run('bn-l2');
+    for (const h of [first, last]) expect(h.train.meanDistance).toBeGreaterThan(1.2);
+    expect(last.train.fractionPositive).toBeLessThan(first.train.fractionPositive);
+  }, 120_000);
+});

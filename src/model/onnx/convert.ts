@@ -135,7 +135,8 @@ function batchNormParams(layer: Layer): BatchNormParams {
   if (typeof epsilon !== 'number') throw new UnsupportedLayerError(layer, 'has no numeric epsilon');
   return {
     gamma: requireWeight(layer, 'gamma').data,
-    beta: requireWeight(layer, 'beta').data,
+    // center: false has no β: a zero shift.
+    beta: weight(layer, 'beta')?.data ?? new Float32Array(requireWeight(layer, 'gamma').data.length),
     mean: requireWeight(layer, 'moving_mean').data,
     variance: requireWeight(layer, 'moving_variance').data,
     epsilon,
@@ -411,6 +412,24 @@ export function toOnnxModel(model: tfl.LayersModel, opts: ConvertOptions): OnnxM
         } else {
           finish(layer, (out) => emit('MatMul', [x, k], out, 2), activation, 2);
         }
+        break;
+      }
+      case 'L2Normalize': {
+        // x / sqrt(max(Σ x², ε)), the same operations in the same order as l2NormalizeRows.
+        // ReduceSumSquare takes its axes as an attribute up to opset 17 (an input from 18).
+        const x = inputOf(layer);
+        requireRank(layer, x, 2);
+        const epsilon = cfg.epsilon;
+        if (typeof epsilon !== 'number' || !(epsilon > 0))
+          throw new UnsupportedLayerError(layer, `has epsilon ${JSON.stringify(epsilon)}`);
+        const sumSquares = emit('ReduceSumSquare', [x], `${layer.name}/sumsq`, 2, {
+          axes: attr.ints([1]),
+          keepdims: attr.int(1),
+        });
+        const eps = addInit(`${layer.name}/eps`, [], Float32Array.of(epsilon));
+        const floored = emit('Max', [sumSquares, eps], `${layer.name}/floored`, 2);
+        const norm = emit('Sqrt', [floored], `${layer.name}/norm`, 2);
+        finish(layer, (out) => emit('Div', [x, norm], out, 2), null, 2);
         break;
       }
       default:

@@ -54,6 +54,7 @@ const SHARDABLE_LAYERS = new Set([
   'Concatenate',
   'Multiply',
   'FastBatchNorm',
+  'L2Normalize',
 ]);
 
 export interface DataParallelOptions {

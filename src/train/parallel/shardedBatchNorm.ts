@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { FastBatchNorm } from '../../model/batchNorm.ts';
+import { FastBatchNorm, reductionAxes } from '../../model/batchNorm.ts';
 import type { AllReduce } from './allReduce.ts';
 
 type Kwargs = Record<string, unknown>;
-const AXES = [0, 1, 2];
 
 /**
  * Training-mode batch norm over a shard whose statistics are those of the whole batch: the sums
@@ -13,20 +12,21 @@ const AXES = [0, 1, 2];
  * (batchNormTraining's formulas, same two-pass variance). The γ and β gradients returned are the
  * shard's own share: the coordinator sums the shares like every other parameter gradient.
  */
-function shardedBatchNorm(
-  x: tf.Tensor4D,
+function shardedBatchNorm<T extends tf.Tensor>(
+  x: T,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
   totalRows: number,
   reduce: AllReduce,
   stats: { mean?: tf.Tensor1D; variance?: tf.Tensor1D },
-): tf.Tensor4D {
-  const n = totalRows * x.shape[1] * x.shape[2];
-  const channels = x.shape[3];
+): T {
+  const AXES = reductionAxes(x.rank);
+  const n = totalRows * x.shape.slice(1, -1).reduce((a, b) => a * b, 1);
+  const channels = x.shape[x.rank - 1];
   const globalMean = (local: tf.Tensor) => tf.div(tf.tensor1d(reduce(local.dataSync() as Float32Array)), n);
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
-    const input = xIn as tf.Tensor4D;
+    const input = xIn as tf.Tensor;
     const mean = globalMean(tf.sum(input, AXES)) as tf.Tensor1D;
     const centred = tf.sub(input, mean);
     const variance = globalMean(tf.sum(tf.square(centred), AXES)) as tf.Tensor1D;
@@ -53,7 +53,7 @@ function shardedBatchNorm(
       },
     };
   });
-  return op(x, gamma, beta) as tf.Tensor4D;
+  return op(x, gamma, beta) as T;
 }
 
 function weightNamed(weights: tfl.LayerVariable[], suffix: string): tfl.LayerVariable {
@@ -75,7 +75,8 @@ export function shardBatchNorms(model: tfl.LayersModel, reduce: AllReduce, total
     const momentum = config.momentum as number;
     const epsilon = config.epsilon as number;
     const gamma = weightNamed(layer.trainableWeights, 'gamma');
-    const beta = weightNamed(layer.trainableWeights, 'beta');
+    // Without β (center: false) the shift is a constant zero.
+    const beta = layer.center ? weightNamed(layer.trainableWeights, 'beta') : undefined;
     const movingMean = weightNamed(layer.nonTrainableWeights, 'moving_mean');
     const movingVariance = weightNamed(layer.nonTrainableWeights, 'moving_variance');
     const updateMovingAverage = (variable: tfl.LayerVariable, value: tf.Tensor) =>
@@ -85,12 +86,12 @@ export function shardBatchNorms(model: tfl.LayersModel, reduce: AllReduce, total
     layer.call = (inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor => {
       if (kwargs.training !== true) return inference(inputs, kwargs);
       return tf.tidy(() => {
-        const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
         const stats: { mean?: tf.Tensor1D; variance?: tf.Tensor1D } = {};
         const y = shardedBatchNorm(
           x,
           gamma.read() as tf.Tensor1D,
-          beta.read() as tf.Tensor1D,
+          (beta?.read() ?? tf.zeros([gamma.shape[0] as number])) as tf.Tensor1D,
           epsilon,
           totalRows(),
           reduce,
