@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { projectPath, startArgs } from '../src/paths.ts';
+import { projectPath, startCommand } from '../src/paths.ts';
 
 let built = false;
 
@@ -46,12 +46,14 @@ export async function startServer(
   if (!built) buildServer();
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, startArgs(), {
+  const start = startCommand();
+  const child = spawn(process.execPath, start.args, {
     cwd: projectPath(),
     env: {
       WORKERS: '1',
       RATE_LIMIT_PER_MINUTE: '0',
       ...process.env,
+      ...start.env,
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',

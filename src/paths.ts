@@ -22,8 +22,17 @@ export function projectPath(...parts: string[]): string {
   return join(PROJECT_ROOT, ...parts);
 }
 
-/** `npm start`'s command after `node` (V8 flags and the compiled entry), for tools that start the server as it does. */
-export function startArgs(): string[] {
+/**
+ * `npm start`'s command: its environment assignments and what follows `node` (V8 flags and the
+ * compiled entry), for tools that start the server as it does.
+ */
+export function startCommand(): { env: Record<string, string>; args: string[] } {
   const pkg = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { scripts: { start: string } };
-  return pkg.scripts.start.split(/\s+/).slice(1);
+  const words = pkg.scripts.start.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name] = value.join('=');
+  }
+  return { env, args: words.slice(1) };
 }

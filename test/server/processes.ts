@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { projectPath, startArgs } from '../../src/paths.ts';
+import { projectPath, startCommand } from '../../src/paths.ts';
 import type { Prepared } from './harness.ts';
 
 export interface Child {
@@ -28,10 +28,12 @@ export async function freePort(): Promise<number> {
 
 /** `detached` puts the server in its own process group, so a test can kill it with all its children. */
 export function serve(prepared: Prepared, env: Record<string, string>, detached = false): Child {
-  const proc = spawn(process.execPath, startArgs(), {
+  const start = startCommand();
+  const proc = spawn(process.execPath, start.args, {
     cwd: projectPath(),
     env: {
       ...process.env,
+      ...start.env,
       DATA_DIR: prepared.dataDir,
       MODEL_DIR: prepared.modelDir,
       CATALOG: 'none',
