@@ -11,12 +11,16 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { type Config, ConfigError, loadConfig, redactConfig } from '../config/env.ts';
-import { buildApp } from '../server/app.ts';
-import { prepareServing } from '../serving/startup.ts';
 import { type ClusterMessage, runPrimary } from './cluster.ts';
 
 async function serve(config: Config): Promise<void> {
   const started = performance.now();
+  // Imported here, not above: a cluster primary serves nothing, and the app's modules (Fastify, the
+  // image decoder, ONNX Runtime, SQLite) would add their memory to it for nothing.
+  const [{ buildApp }, { prepareServing }] = await Promise.all([
+    import('../server/app.ts'),
+    import('../serving/startup.ts'),
+  ]);
   const inCluster = cluster.isWorker;
   const tell = (message: ClusterMessage) => {
     if (inCluster && process.connected) process.send!(message);
