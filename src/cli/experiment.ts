@@ -40,6 +40,8 @@ Options:
   --query-limit N     evaluate on the first N test images (quick runs)
   --gallery-limit N   ... against the first N training images
   --report FILE       write the comparison here instead of the config's report path
+  --from-reports      train and evaluate nothing: build the comparison from each variant's report.json,
+                      metadata.json and projection.png, as an earlier run (one variant at a time) left them
 `;
 
 interface TrainedMarker {
@@ -77,6 +79,48 @@ interface Metadata {
   epochs?: number;
   wallTimeSeconds?: number;
   command?: string;
+}
+
+function variantResult(
+  variant: Variant,
+  modelDir: string,
+  argv: string[],
+  reportDir: string,
+  report: ReportData,
+  meta: Metadata,
+): VariantResult {
+  return {
+    variant,
+    modelDir,
+    reportLink: relative(reportDir, join(resolve(ROOT, modelDir), 'report.md')),
+    trainCommand: meta.command ?? `npm run train -- ${argv.join(' ')}`,
+    trainSeconds: meta.wallTimeSeconds ?? null,
+    epochs: meta.epochs ?? null,
+    testVsTrain: report.embedding.testVsTrain.overall,
+    leaveOneOut: report.embedding.leaveOneOut.overall,
+    meanNearestDistance: report.embedding.testVsTrain.meanNearestDistance,
+    stats: report.embedding.stats ?? null,
+  };
+}
+
+/** A variant as an earlier run left it: trained with these arguments and evaluated (--from-reports). */
+async function readVariant(
+  config: ExperimentConfig,
+  variant: Variant,
+  reportDir: string,
+): Promise<{ result: VariantResult; projection: Buffer }> {
+  const modelDir = join(config.modelsDir, variant.name);
+  const argv = trainArgv(config, variant, modelDir);
+  const absDir = resolve(ROOT, modelDir);
+  if (!(await alreadyTrained(absDir, argv)) || !existsSync(join(absDir, 'report.json')))
+    throw new Error(`--from-reports: ${modelDir} holds no model trained with these arguments and evaluated`);
+  const read = async (name: string) => JSON.parse(await readFile(join(absDir, name), 'utf8')) as unknown;
+  const report = (await read('report.json')) as ReportData;
+  const meta = (await read('metadata.json')) as Metadata;
+  return {
+    projection: await readFile(join(absDir, 'projection.png')),
+    result: variantResult(variant, modelDir, argv, reportDir, report, meta),
+  };
 }
 
 async function runVariant(
@@ -117,21 +161,7 @@ async function runVariant(
       CLASS_NAMES,
       `MAP@R ${o.mapAtR.toFixed(3)} · P@1 ${o.precisionAt1.toFixed(3)} · kNN ${o.knnAccuracy.toFixed(3)}`,
     );
-    return {
-      projection: png,
-      result: {
-        variant,
-        modelDir,
-        reportLink: relative(opts.reportDir, join(absDir, 'report.md')),
-        trainCommand: meta.command ?? `npm run train -- ${argv.join(' ')}`,
-        trainSeconds: meta.wallTimeSeconds ?? null,
-        epochs: meta.epochs ?? null,
-        testVsTrain: report.embedding.testVsTrain.overall,
-        leaveOneOut: report.embedding.leaveOneOut.overall,
-        meanNearestDistance: report.embedding.testVsTrain.meanNearestDistance,
-        stats: report.embedding.stats ?? null,
-      },
-    };
+    return { projection: png, result: variantResult(variant, modelDir, argv, opts.reportDir, report, meta) };
   } finally {
     model.dispose();
   }
@@ -147,6 +177,7 @@ async function main(): Promise<void> {
       'query-limit': { type: 'string' },
       'gallery-limit': { type: 'string' },
       report: { type: 'string' },
+      'from-reports': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -163,17 +194,20 @@ async function main(): Promise<void> {
   await mkdir(reportDir, { recursive: true });
   const queryLimit = limit(values['query-limit']) ?? config.eval?.queryLimit;
   const galleryLimit = limit(values['gallery-limit']) ?? config.eval?.galleryLimit;
-  const data = await loadFashionMnist();
+  const fromReports = values['from-reports'];
+  const data = fromReports ? undefined : await loadFashionMnist();
 
   const results: VariantResult[] = [];
   const projections: { png: Buffer; caption: string }[] = [];
   for (const variant of variants) {
-    const { result, projection } = await runVariant(
-      config,
-      variant,
-      { retrain: values.retrain, queryLimit, galleryLimit, reportDir },
-      data,
-    );
+    const { result, projection } = data
+      ? await runVariant(
+          config,
+          variant,
+          { retrain: values.retrain, queryLimit, galleryLimit, reportDir },
+          data,
+        )
+      : await readVariant(config, variant, reportDir);
     results.push(result);
     projections.push({ png: projection, caption: variant.name });
     log.info({ variant: variant.name, testVsTrain: result.testVsTrain }, 'variant done');
