@@ -6,19 +6,16 @@
  */
 import { ValidationError } from '../errors.ts';
 import type { Attributes } from '../search/attributes.ts';
-import type { NewItem } from './store.ts';
+import type { CatalogItem, NewItem } from './store.ts';
 
 /** An item as written: validated, defaults filled in, attributes as canonical JSON text. */
-export interface ItemValues {
-  id: string;
-  title: string;
-  category: string;
-  source: string;
-  split: string | null;
-  originalPath: string | null;
+export type ItemValues = Pick<
+  CatalogItem,
+  'id' | 'title' | 'category' | 'source' | 'split' | 'originalPath'
+> & {
   attributes: string;
   image: Uint8Array;
-}
+};
 
 export function itemValues(item: NewItem): ItemValues {
   if (typeof item.id !== 'string' || item.id.length === 0 || item.id.length > 200) {

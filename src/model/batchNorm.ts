@@ -35,7 +35,6 @@ export class FastBatchNorm extends tfl.layers.Layer {
   readonly center: boolean;
   private gamma!: tfl.LayerVariable;
   private beta: tfl.LayerVariable | undefined;
-  private channels = 0;
   private movingMean!: tfl.LayerVariable;
   private movingVariance!: tfl.LayerVariable;
 
@@ -52,7 +51,6 @@ export class FastBatchNorm extends tfl.layers.Layer {
     const channels = shape[shape.length - 1];
     if (typeof channels !== 'number')
       throw new Error(`${this.name}: the channel axis must have a fixed size`);
-    this.channels = channels;
     this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());
     if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros());
     this.movingMean = this.addWeight(
@@ -78,7 +76,7 @@ export class FastBatchNorm extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const gamma = this.gamma.read() as tf.Tensor1D;
-      const beta = (this.beta?.read() ?? tf.zeros([this.channels])) as tf.Tensor1D;
+      const beta = (this.beta?.read() ?? tf.zerosLike(gamma)) as tf.Tensor1D;
       if (kwargs.training !== true) {
         return tf.batchNorm(
           x,

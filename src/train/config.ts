@@ -31,7 +31,7 @@ export interface TrainConfig {
   pkClasses: number;
   arch: Arch;
   init: Init;
-  /** 'l2': the network ends on the unit sphere (part of the saved model, so of its export and serving). */
+  /** Layers after the dense 64 (see `EmbeddingNorm`): part of the saved model, so of its export and serving. */
   embeddingNorm: EmbeddingNorm;
   seed: number;
   /** Output directory, e.g. models/NAME. */
