@@ -9,7 +9,6 @@
  * `app.serving.activate(...)`.
  */
 import { randomUUID } from 'node:crypto';
-import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
@@ -31,6 +30,7 @@ import type { SearchService } from '../serving/search.ts';
 import type { Serving } from '../serving/servedSet.ts';
 import { RAW_IMAGE_TYPES } from './imageInput.ts';
 import type { ImageWork } from './imageWork.ts';
+import { MULTIPART_FRAMING_BYTES } from './multipart.ts';
 import type { AdminGuard } from './plugins/auth.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { catalogPlugin } from './plugins/catalog.ts';
@@ -178,7 +178,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   app.addContentTypeParser(Object.keys(RAW_IMAGE_TYPES), { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
-  await app.register(multipart, { throwFileSizeLimit: true });
+  // A form is read whole, like a raw image, and parsed by multipart.ts: one image and its framing.
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: config.BODY_LIMIT_BYTES + MULTIPART_FRAMING_BYTES },
+    (_request, body, done) => done(null, body),
+  );
 
   let closing = false;
   app.addHook('preClose', async () => {

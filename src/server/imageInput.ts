@@ -8,7 +8,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { detectFormat, type ImageFormat } from '../data/preprocess.ts';
-import { AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { parseMultipart } from './multipart.ts';
 
 export const RAW_IMAGE_TYPES: Record<string, ImageFormat> = {
   'image/png': 'png',
@@ -53,66 +54,41 @@ export function checkDeclaredType(declared: string, bytes: Uint8Array): void {
   }
 }
 
-/** busboy reports malformed forms as plain Errors; they are the client's fault. */
-function asClientError(err: unknown): unknown {
-  if (err instanceof AppError) return err;
-  if (err instanceof Error && !('statusCode' in err)) {
-    return new ValidationError(`malformed multipart body: ${err.message}`, 'INVALID_MULTIPART');
-  }
-  return err;
+/** Whether the request carries a multipart/form-data body (read into a Buffer by app.ts's parser). */
+export function isMultipart(request: FastifyRequest): boolean {
+  return /^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '');
 }
 
-async function readMultipart(
+function readMultipart(
   request: FastifyRequest,
   limits: UploadLimits,
   maxFiles: number,
-): Promise<{ images: Buffer[]; fields: Record<string, string> }> {
-  const images: Buffer[] = [];
-  const fields: Record<string, string> = {};
-  const maxFields = limits.maxFields ?? 10;
-  try {
-    const parts = request.parts({
-      limits: {
-        fileSize: limits.maxBytes,
-        files: maxFiles,
-        fields: maxFields,
-        fieldSize: limits.maxFieldBytes ?? 4096,
-        parts: maxFields + maxFiles,
-      },
-    });
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'image') {
-          await part.toBuffer();
-          throw new ValidationError(
-            `unexpected file field '${part.fieldname}': send the image as field 'image'`,
-            'INVALID_MULTIPART',
-          );
-        }
-        const bytes = await part.toBuffer();
-        checkDeclaredType(part.mimetype, bytes);
-        images.push(bytes);
-      } else {
-        if (part.valueTruncated) {
-          throw new ValidationError(`field '${part.fieldname}' is too long`, 'VALIDATION_ERROR');
-        }
-        fields[part.fieldname] = String(part.value);
-      }
+): { images: Buffer[]; fields: Record<string, string> } {
+  const body = request.body;
+  if (!Buffer.isBuffer(body)) throw new ValidationError('the multipart body is missing', 'INVALID_MULTIPART');
+  const form = parseMultipart(body, request.headers['content-type'] ?? '', {
+    maxFiles,
+    maxFileBytes: limits.maxBytes,
+    maxFields: limits.maxFields ?? 10,
+    maxFieldBytes: limits.maxFieldBytes ?? 4096,
+  });
+  const images = form.files.map((file) => {
+    if (file.field !== 'image') {
+      throw new ValidationError(
+        `unexpected file field '${file.field}': send the image as field 'image'`,
+        'INVALID_MULTIPART',
+      );
     }
-  } catch (err) {
-    throw asClientError(err);
-  }
+    checkDeclaredType(file.type, file.bytes);
+    return file.bytes;
+  });
   if (images.length === 0) throw new ValidationError("the form has no file field 'image'", 'MISSING_IMAGE');
-  return { images, fields };
+  return { images, fields: form.fields };
 }
 
 /** The `image` files (1..maxFiles) of a multipart batch request; 413 past maxFiles. */
-export async function readImageUploads(
-  request: FastifyRequest,
-  limits: UploadLimits,
-  maxFiles: number,
-): Promise<Buffer[]> {
-  return (await readMultipart(request, limits, maxFiles)).images;
+export function readImageUploads(request: FastifyRequest, limits: UploadLimits, maxFiles: number): Buffer[] {
+  return readMultipart(request, limits, maxFiles).images;
 }
 
 /** Base64 (or `data:` URL) images of a JSON batch request, each checked like an upload. */
@@ -136,9 +112,9 @@ export async function requireJson(request: FastifyRequest): Promise<void> {
 }
 
 /** The uploaded image of a request to an image route (raw body or multipart). */
-export async function readImageUpload(request: FastifyRequest, limits: UploadLimits): Promise<ImageUpload> {
-  if (request.isMultipart()) {
-    const { images, fields } = await readMultipart(request, limits, 1);
+export function readImageUpload(request: FastifyRequest, limits: UploadLimits): ImageUpload {
+  if (isMultipart(request)) {
+    const { images, fields } = readMultipart(request, limits, 1);
     return { bytes: images[0], fields };
   }
   const body = request.body;

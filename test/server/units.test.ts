@@ -84,10 +84,7 @@ describe('toErrorResponse', () => {
   it('maps framework errors to 4xx codes', () => {
     const fst = (code: string, statusCode: number) => Object.assign(new Error(code), { code, statusCode });
     expect(toErrorResponse(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413)).code).toBe('PAYLOAD_TOO_LARGE');
-    expect(toErrorResponse(fst('FST_INVALID_MULTIPART_CONTENT_TYPE', 406))).toMatchObject({
-      status: 415,
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-    });
+    expect(toErrorResponse(fst('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415)).code).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect(toErrorResponse(fst('FST_ERR_CTP_INVALID_JSON_BODY', 400)).code).toBe('INVALID_JSON');
     const validation = Object.assign(new Error('querystring/k must be <= 100'), {
       validation: [{}],

@@ -1,7 +1,7 @@
 /**
  * The one place where errors become HTTP responses. AppErrors keep their
- * status and code; Fastify's and @fastify/multipart's own errors (validation,
- * body too large, bad JSON, wrong content type, broken multipart) are mapped
+ * status and code; Fastify's own errors (validation, body too large, bad
+ * JSON, wrong content type) are mapped
  * to the same `{ error: { code, message } }` body with a 4xx. Anything else is
  * a bug: logged with its stack and answered 500 without internals. 429 and
  * 503 answers carry `Retry-After`.
@@ -25,22 +25,13 @@ export interface ErrorResponse {
   message: string;
 }
 
-/** Fastify/multipart error codes → our codes; their statusCode is kept unless given here. */
+/** Fastify's error codes → our codes; their statusCode is kept unless given here. */
 const FRAMEWORK_CODES: Record<string, { code: string; status?: number; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
-  FST_REQ_FILE_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
-  FST_PARTS_LIMIT: { code: 'PAYLOAD_TOO_LARGE' },
-  FST_FILES_LIMIT: { code: 'PAYLOAD_TOO_LARGE' },
-  FST_FIELDS_LIMIT: { code: 'PAYLOAD_TOO_LARGE' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'INVALID_CONTENT_LENGTH' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON' },
-  FST_PROTO_VIOLATION: { code: 'INVALID_MULTIPART' },
-  FST_MP_PREMATURE_CLOSE: { code: 'INVALID_MULTIPART' },
-  // @fastify/multipart answers 406 to a non-multipart body on a multipart-only route: it is a 415.
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 },
-  FST_INVALID_JSON_FIELD_ERROR: { code: 'INVALID_MULTIPART', status: 400 },
   // Their messages echo the whole path: ours do not.
   FST_ERR_BAD_URL: {
     code: 'INVALID_URL',

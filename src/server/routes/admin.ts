@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../errors.ts';
 import { parseAttributes, parseAttributesJson } from '../../search/attributes.ts';
 import { JobConflictError } from '../../serving/jobs.ts';
-import { readImageUpload, requireJson } from '../imageInput.ts';
+import { isMultipart, readImageUpload, requireJson } from '../imageInput.ts';
 import { presentItem } from '../present.ts';
 import {
   errors,
@@ -51,10 +51,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) {
+      if (!isMultipart(request)) {
         throw new UnsupportedMediaTypeError('send the item as multipart/form-data with an `image` file');
       }
-      const { bytes, fields } = await readImageUpload(request, {
+      const { bytes, fields } = readImageUpload(request, {
         maxBytes: app.config.BODY_LIMIT_BYTES,
         maxFieldBytes: MAX_ATTRIBUTES_FIELD,
       });

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { UnsupportedMediaTypeError } from '../../errors.ts';
 import type { SearchResult } from '../../serving/search.ts';
-import { decodeBase64Images, readImageUploads, requireJson } from '../imageInput.ts';
+import { decodeBase64Images, isMultipart, readImageUploads, requireJson } from '../imageInput.ts';
 import { presentResults } from '../present.ts';
 import {
   BatchResponse,
@@ -43,8 +43,8 @@ export const batchRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const search = searchRequest(app.catalog, request.query);
       const set = app.serving.require();
       let images: Buffer[];
-      if (request.isMultipart()) {
-        images = await readImageUploads(request, { maxBytes: app.config.BODY_LIMIT_BYTES }, MAX_BATCH);
+      if (isMultipart(request)) {
+        images = readImageUploads(request, { maxBytes: app.config.BODY_LIMIT_BYTES }, MAX_BATCH);
       } else if (/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
         images = decodeBase64Images(checkSchema(SimilarBatchJson, request.body, 'body').images);
       } else {

@@ -24,7 +24,7 @@ export const similarRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const startedAt = performance.now();
       const search = searchRequest(app.catalog, request.query);
       app.serving.require();
-      const { bytes } = await readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
+      const { bytes } = readImageUpload(request, { maxBytes: app.config.BODY_LIMIT_BYTES });
       const result = await app.imageWork.run(1, () => app.similar.similarToImage(bytes, search));
       const response = presentResults(result, startedAt);
       if (request.query.include !== 'query') return response;
