@@ -31,9 +31,9 @@ import type {
   WriteHooks,
 } from './store.ts';
 
-/** Items read per query by `iterateItems`: large enough to amortise a round trip, small enough to stay in memory. */
+/** Items read per query by `itemPages`: large enough to amortise a round trip, small enough to stay in memory. */
 export const ITEM_PAGE_SIZE = 5000;
-/** Embeddings read per query by `iterateEmbeddings` (64 floats each, so about 0.5 MB a page). */
+/** Embeddings read per query by `embeddingPages` (64 floats each, so about 0.5 MB a page). */
 export const EMBEDDING_PAGE_SIZE = 2000;
 /** How often the SQLite adapter looks for new changes when listening: SQLite has no notification of its own. */
 export const SQLITE_WAKE_POLL_MS = 200;
@@ -73,8 +73,11 @@ export interface AsyncCatalogStore {
   getImage(id: string): Promise<Uint8Array | null>;
   /** Label → category of every item (to restore an index's category filter on load). */
   labelCategories(): Promise<Map<number, string>>;
-  /** Every item by label ascending, `ITEM_PAGE_SIZE` per query; no connection is held between pages. */
-  iterateItems(): AsyncIterableIterator<CatalogItem>;
+  /**
+   * Every item by label ascending, one page (`ITEM_PAGE_SIZE` items, one query) at a time: no connection
+   * is held between pages, and a reader of 70,000 items awaits 14 pages rather than 70,000 items.
+   */
+  itemPages(): AsyncIterableIterator<CatalogItem[]>;
 
   /**
    * Inserts or updates a batch in one transaction, keyed by `id`. Idempotent:
@@ -96,8 +99,8 @@ export interface AsyncCatalogStore {
   /** Writes embeddings (replacing existing ones) for a model version in one transaction. */
   putEmbeddings(modelVersion: string, rows: readonly EmbeddingRow[]): Promise<void>;
   getEmbedding(modelVersion: string, label: number): Promise<Float32Array | null>;
-  /** Every embedding of a model version with its item's category, `EMBEDDING_PAGE_SIZE` per query. */
-  iterateEmbeddings(modelVersion: string): AsyncIterableIterator<StoredEmbedding>;
+  /** Every embedding of a model version with its item's category, a page of `EMBEDDING_PAGE_SIZE` at a time. */
+  embeddingPages(modelVersion: string): AsyncIterableIterator<StoredEmbedding[]>;
   countEmbeddings(modelVersion: string): Promise<number>;
   /** Up to `limit` items without an embedding for `modelVersion`, by label ascending, after `afterLabel`. */
   missingEmbeddings(modelVersion: string, limit: number, afterLabel?: number): Promise<PendingImage[]>;
@@ -192,8 +195,8 @@ export class SqliteAsyncStore implements AsyncCatalogStore {
   async labelCategories() {
     return this.sync.labelCategories();
   }
-  async *iterateItems(): AsyncIterableIterator<CatalogItem> {
-    yield* this.sync.iterateItems();
+  async *itemPages(): AsyncIterableIterator<CatalogItem[]> {
+    yield* this.sync.itemPages();
   }
 
   async upsertItems(batch: readonly NewItem[]) {
@@ -215,8 +218,8 @@ export class SqliteAsyncStore implements AsyncCatalogStore {
   async getEmbedding(modelVersion: string, label: number) {
     return this.sync.getEmbedding(modelVersion, label);
   }
-  async *iterateEmbeddings(modelVersion: string): AsyncIterableIterator<StoredEmbedding> {
-    yield* this.sync.iterateEmbeddings(modelVersion);
+  async *embeddingPages(modelVersion: string): AsyncIterableIterator<StoredEmbedding[]> {
+    yield* this.sync.embeddingPages(modelVersion);
   }
   async countEmbeddings(modelVersion: string) {
     return this.sync.countEmbeddings(modelVersion);

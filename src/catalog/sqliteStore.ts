@@ -101,9 +101,9 @@ const ITEM_COLUMNS =
   'label, id, title, category, source, split, original_path, attributes, created_at, updated_at';
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
-/** Page size when streaming embeddings: keeps the connection free between pages (see iterateEmbeddings). */
+/** Page size when streaming embeddings: keeps the connection free between pages (see embeddingPages). */
 const EMBEDDING_PAGE = 2000;
-/** Page size when streaming items (see iterateItems). */
+/** Page size when streaming items (see itemPages). */
 const ITEM_PAGE = 5000;
 
 function toItem(r: ItemRow): CatalogItem {
@@ -314,11 +314,11 @@ export class SqliteCatalogStore {
     return out;
   }
 
-  *iterateItems(): IterableIterator<CatalogItem> {
+  *itemPages(): IterableIterator<CatalogItem[]> {
     let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
       const rows = this.s.page.all(after, ITEM_PAGE) as ItemRow[];
-      for (const r of rows) yield toItem(r);
+      if (rows.length > 0) yield rows.map(toItem);
       if (rows.length < ITEM_PAGE) return;
       after = rows[rows.length - 1].label;
     }
@@ -436,7 +436,7 @@ export class SqliteCatalogStore {
    * and a rebuild yields to the event loop (and to request handlers) between
    * chunks.
    */
-  *iterateEmbeddings(modelVersion: string): IterableIterator<StoredEmbedding> {
+  *embeddingPages(modelVersion: string): IterableIterator<StoredEmbedding[]> {
     let after = 0;
     for (;;) {
       const rows = this.s.embeddingPage.all(modelVersion, after, EMBEDDING_PAGE) as {
@@ -444,7 +444,8 @@ export class SqliteCatalogStore {
         vector: Buffer;
         category: string;
       }[];
-      for (const r of rows) yield { label: r.label, vector: blobToVector(r.vector), category: r.category };
+      if (rows.length > 0)
+        yield rows.map((r) => ({ label: r.label, vector: blobToVector(r.vector), category: r.category }));
       if (rows.length < EMBEDDING_PAGE) return;
       after = rows[rows.length - 1].label;
     }

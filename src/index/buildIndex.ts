@@ -214,27 +214,28 @@ async function readPoints(
   let vectors = new Float32Array(0);
   let dim = 0;
   let sliceStart = performance.now();
-  for await (const e of store.iterateEmbeddings(modelVersion)) {
-    if (dim === 0) {
-      dim = e.vector.length;
-      vectors = new Float32Array(Math.max(1, expected) * dim);
+  for await (const page of store.embeddingPages(modelVersion))
+    for (const e of page) {
+      if (dim === 0) {
+        dim = e.vector.length;
+        vectors = new Float32Array(Math.max(1, expected) * dim);
+      }
+      if (e.vector.length !== dim) {
+        throw new DataFileError(`embedding of item ${e.label} has ${e.vector.length} values, others ${dim}`);
+      }
+      if ((labels.length + 1) * dim > vectors.length) {
+        // Items embedded since the count was taken.
+        const grown = new Float32Array(vectors.length * 2);
+        grown.set(vectors);
+        vectors = grown;
+      }
+      vectors.set(e.vector, labels.length * dim);
+      labels.push(e.label);
+      if (labels.length % 256 === 0 && performance.now() - sliceStart >= sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
     }
-    if (e.vector.length !== dim) {
-      throw new DataFileError(`embedding of item ${e.label} has ${e.vector.length} values, others ${dim}`);
-    }
-    if ((labels.length + 1) * dim > vectors.length) {
-      // Items embedded since the count was taken.
-      const grown = new Float32Array(vectors.length * 2);
-      grown.set(vectors);
-      vectors = grown;
-    }
-    vectors.set(e.vector, labels.length * dim);
-    labels.push(e.label);
-    if (labels.length % 256 === 0 && performance.now() - sliceStart >= sliceMs) {
-      await yieldToEventLoop();
-      sliceStart = performance.now();
-    }
-  }
   const count = labels.length;
   return {
     count,

@@ -91,12 +91,14 @@ export async function reconcileIndex(
   }
   let added = 0;
   let embedded = 0;
-  for await (const e of store.iterateEmbeddings(modelVersion)) {
-    embedded++;
-    vectors.set(e.label, e.vector);
-    if (!index.has(e.label)) {
-      index.add(e.label, e.vector, e.category);
-      added++;
+  for await (const page of store.embeddingPages(modelVersion)) {
+    for (const e of page) {
+      embedded++;
+      vectors.set(e.label, e.vector);
+      if (!index.has(e.label)) {
+        index.add(e.label, e.vector, e.category);
+        added++;
+      }
     }
   }
   return { added, removed, unembedded: categories.size - embedded };

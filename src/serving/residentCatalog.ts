@@ -72,7 +72,7 @@ export class ResidentCatalog {
   #used = 0;
   #version = 0;
 
-  /** Reads every item of the store (paged, see `AsyncCatalogStore.iterateItems`). */
+  /** Reads every item of the store (paged, see `AsyncCatalogStore.itemPages`). */
   static async load(store: AsyncCatalogStore): Promise<ResidentCatalog> {
     const catalog = new ResidentCatalog();
     await catalog.reload(store);
@@ -84,7 +84,7 @@ export class ResidentCatalog {
     for (const label of [...this.#slotOfId.values()].map((slot) => this.#labels[slot])) this.remove(label);
     this.#free.length = 0;
     this.#used = 0;
-    for await (const item of store.iterateItems()) this.put(item);
+    for await (const page of store.itemPages()) for (const item of page) this.put(item);
   }
 
   get size(): number {

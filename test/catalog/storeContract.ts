@@ -24,9 +24,13 @@ export function item(i: number, category = i % 2 ? 'odd' : 'even'): NewItem {
   return { id: `item-${i}`, title: `Item ${i}`, category, image: new Uint8Array([i & 255, 1, 2]) };
 }
 
-async function collect<T>(iterator: AsyncIterable<T>): Promise<T[]> {
+/** Every element of every page; each page must be non-empty. */
+async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];
-  for await (const x of iterator) out.push(x);
+  for await (const page of pages) {
+    expect(page.length).toBeGreaterThan(0);
+    out.push(...page);
+  }
   return out;
 }
 
@@ -276,7 +280,7 @@ export function describeStoreContract(name: string, harness: () => StoreHarness)
         expect(await store.countItems()).toBe(7);
         expect(await store.countItems('even')).toBe(3);
         expect(await store.countItems('none')).toBe(0);
-        const items = await collect(store.iterateItems());
+        const items = await collect(store.itemPages());
         const categories = await store.labelCategories();
         expect([...categories.entries()].sort(([a], [b]) => a - b)).toEqual(
           items.map((i) => [i.label, i.category]),
@@ -287,7 +291,7 @@ export function describeStoreContract(name: string, harness: () => StoreHarness)
     describe('embeddings', () => {
       it('lists embeddings, versions and missing embeddings', async () => {
         await store.upsertItems(Array.from({ length: 5 }, (_, i) => item(i)));
-        const labels = (await collect(store.iterateItems())).map((i) => i.label);
+        const labels = (await collect(store.itemPages())).map((i) => i.label);
         await store.putEmbeddings('m', [
           { label: labels[0], vector: new Float32Array([1, 2]) },
           { label: labels[2], vector: new Float32Array([3, 4]) },
@@ -302,7 +306,7 @@ export function describeStoreContract(name: string, harness: () => StoreHarness)
         expect(Buffer.from((await store.missingEmbeddings('m', 1))[0].image)).toEqual(
           Buffer.from(item(1).image),
         );
-        expect(await collect(store.iterateEmbeddings('m'))).toEqual([
+        expect(await collect(store.embeddingPages('m'))).toEqual([
           { label: labels[0], vector: new Float32Array([1, 2]), category: 'even' },
           { label: labels[2], vector: new Float32Array([3, 4]), category: 'even' },
         ]);
@@ -349,7 +353,7 @@ export function describeStoreContract(name: string, harness: () => StoreHarness)
         const n = ITEM_PAGE_SIZE + 1;
         const items = Array.from({ length: n }, (_, i) => item(i));
         for (let i = 0; i < n; i += 2000) await store.upsertItems(items.slice(i, i + 2000));
-        const all = await collect(store.iterateItems());
+        const all = await collect(store.itemPages());
         expect(all).toHaveLength(n);
         expect(all.every((x, i) => i === 0 || x.label > all[i - 1].label)).toBe(true);
         const m = EMBEDDING_PAGE_SIZE + 1;
@@ -357,7 +361,7 @@ export function describeStoreContract(name: string, harness: () => StoreHarness)
           'm',
           all.slice(0, m).map((x) => ({ label: x.label, vector: new Float32Array([x.label]) })),
         );
-        const embeddings = await collect(store.iterateEmbeddings('m'));
+        const embeddings = await collect(store.embeddingPages('m'));
         expect(embeddings).toHaveLength(m);
         expect(embeddings.map((e) => e.vector[0])).toEqual(all.slice(0, m).map((x) => x.label));
       });
@@ -577,7 +581,7 @@ export function describeStoreContract(name: string, harness: () => StoreHarness)
         expect(all).toHaveLength(20 + 20 * 3);
         expectConsecutive(all, 1);
         expect(follower).toEqual(all);
-        const labels = new Set((await collect(store.iterateItems())).map((i) => i.label));
+        const labels = new Set((await collect(store.itemPages())).map((i) => i.label));
         expect(labels.size).toBe(60);
         expect(all.every((c) => labels.has(c.label!))).toBe(true);
       });

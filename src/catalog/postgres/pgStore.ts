@@ -236,11 +236,11 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
     return new Map(rows.map((r) => [r.label, r.category]));
   }
 
-  async *iterateItems(): AsyncIterableIterator<CatalogItem> {
+  async *itemPages(): AsyncIterableIterator<CatalogItem[]> {
     let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
       const rows = await this.#all<CatalogItem>(SQL.page, [after, ITEM_PAGE_SIZE]);
-      for (const r of rows) yield toItem(r);
+      if (rows.length > 0) yield rows.map(toItem);
       if (rows.length < ITEM_PAGE_SIZE) return;
       after = rows[rows.length - 1].label;
     }
@@ -378,7 +378,7 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
     return r ? blobToVector(r.vector) : null;
   }
 
-  async *iterateEmbeddings(modelVersion: string): AsyncIterableIterator<StoredEmbedding> {
+  async *embeddingPages(modelVersion: string): AsyncIterableIterator<StoredEmbedding[]> {
     let after = 0;
     for (;;) {
       const rows = await this.#all<{ label: number; vector: Buffer; category: string }>(SQL.embeddingPage, [
@@ -386,7 +386,8 @@ export class PostgresCatalogStore implements AsyncCatalogStore {
         after,
         EMBEDDING_PAGE_SIZE,
       ]);
-      for (const r of rows) yield { label: r.label, vector: blobToVector(r.vector), category: r.category };
+      if (rows.length > 0)
+        yield rows.map((r) => ({ label: r.label, vector: blobToVector(r.vector), category: r.category }));
       if (rows.length < EMBEDDING_PAGE_SIZE) return;
       after = rows[rows.length - 1].label;
     }
