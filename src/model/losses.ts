@@ -3,6 +3,8 @@
  * that picks triplets (and reports statistics of the batch), the triplet margin loss over the picked
  * distances, and a reducer. The parts live in ./losses/; this file is their one entry point.
  */
+
+export { type CosFaceOptions, cosFaceLoss, DEFAULT_COSFACE } from './losses/cosFace.ts';
 export {
   cosineDistances,
   DISTANCES,

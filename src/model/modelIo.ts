@@ -5,8 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DataFileError } from '../errors.ts';
 // Register the custom layers saved models reference by class name: FastBatchNorm ('improved'),
-// L2Normalize (--embedding-norm l2).
+// L2Normalize (--embedding-norm l2), CosineLogits (--loss cosface).
 import './batchNorm.ts';
+import './cosineLogits.ts';
 import './l2Normalize.ts';
 
 /** A tensor with a name, as optimizers report their state. */

@@ -1,13 +1,15 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.ts';
 import { FastBatchNorm } from './batchNorm.ts';
+import { CosineLogits } from './cosineLogits.ts';
 import { L2Normalize } from './l2Normalize.ts';
 
 export type Arch = 'seed' | 'improved';
 /** Weight initialisation: Glorot uniform (the Keras default, the article's) or He normal (for ReLU). */
 export type Init = 'glorot' | 'he';
 export const INITS: readonly Init[] = ['glorot', 'he'];
-export type Head = 'embedding' | 'softmax';
+/** 'softmax': a dense layer of logits; 'cosine': cosines to one unit weight vector per class (CosFace). */
+export type Head = 'embedding' | 'softmax' | 'cosine';
 /**
  * What follows the 64-d dense layer: nothing, a projection onto the unit sphere (L2Normalize), a batch
  * norm without shift (BNNeck, Luo et al. 2019), or that batch norm and then the projection.
@@ -32,6 +34,8 @@ export interface NetworkOptions {
   seed?: number;
   init?: Init;
   embeddingNorm?: EmbeddingNorm;
+  /** Classes of a softmax or cosine head; Fashion-MNIST's ten by default. */
+  classes?: number;
 }
 
 type SymbolicTensor = tfl.SymbolicTensor;
@@ -113,7 +117,8 @@ function embeddingHead(pooled: SymbolicTensor, init: () => Initializer, norm: Em
 
 /**
  * The embedding network. 'seed' is the source article's network exactly; 'improved' is network H.
- * The 'softmax' head adds a dense-10 layer producing logits (softmax is applied in the loss).
+ * The 'softmax' head adds a dense layer producing logits (softmax is applied in the loss); the 'cosine'
+ * head the class cosines of CosFace, over an embedding that must be on the unit sphere.
  * `embeddingNorm` adds the embedding's normalisation as layers of the model (saved, exported, served).
  */
 export function buildNetwork(opts: NetworkOptions = {}): tfl.LayersModel {
@@ -125,13 +130,16 @@ export function buildNetwork(opts: NetworkOptions = {}): tfl.LayersModel {
   const embedding = embeddingHead(pooled, init, opts.embeddingNorm ?? 'none');
   if (head === 'embedding')
     return tfl.model({ inputs: input, outputs: embedding, name: `${arch}_embedding` });
-  const logits = tfl.layers
-    .dense({ units: NUM_CLASSES, kernelInitializer: init(), name: LOGITS_LAYER })
-    .apply(embedding) as SymbolicTensor;
-  return tfl.model({ inputs: input, outputs: logits, name: `${arch}_softmax` });
+  const units = opts.classes ?? NUM_CLASSES;
+  const classifier =
+    head === 'cosine'
+      ? new CosineLogits({ units, kernelInitializer: init(), name: LOGITS_LAYER })
+      : tfl.layers.dense({ units, kernelInitializer: init(), name: LOGITS_LAYER });
+  const logits = classifier.apply(embedding) as SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: logits, name: `${arch}_${head}` });
 }
 
-/** The model's 64-d embedding output: the model itself, or its penultimate layer for a softmax model. */
+/** The model's 64-d embedding output: the model itself, or the layer before a classifier head. */
 export function embeddingModel(model: tfl.LayersModel): tfl.LayersModel {
   const layer = model.getLayer(EMBEDDING_LAYER);
   if (model.outputs.length === 1 && model.outputs[0] === layer.output) return model;

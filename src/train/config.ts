@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import {
+  DEFAULT_COSFACE,
   DISTANCES,
   type DistanceName,
   MINERS,
@@ -8,11 +9,13 @@ import {
   type ReducerName,
 } from '../model/losses.ts';
 import { type Arch, EMBEDDING_NORMS, type EmbeddingNorm, INITS, type Init } from '../model/network.ts';
-import type { Augmentation } from './augment.ts';
+import { AUGMENTATIONS, type Augmentation } from './augment.ts';
 import type { SamplerKind } from './sampler.ts';
 
 /** `triplet` is the composed loss (--miner, --distance, --reducer); the other triplet names fix the miner. */
-export const LOSSES = ['batch_hard', 'batch_all', 'semi_hard', 'softmax', 'triplet'] as const;
+export const LOSSES = ['batch_hard', 'batch_all', 'semi_hard', 'softmax', 'cosface', 'triplet'] as const;
+/** The losses over a classifier head rather than over the embeddings alone. */
+export const CLASSIFIER_LOSSES: readonly LossName[] = ['softmax', 'cosface'];
 export type LossName = (typeof LOSSES)[number];
 export type LrSchedule = 'constant' | 'cosine';
 export const DATASETS = ['fashion-mnist', 'folder'] as const;
@@ -26,6 +29,9 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   margin: number;
+  /** --loss cosface: the scale s and the cosine margin m (cosFace.ts). */
+  cosScale: number;
+  cosMargin: number;
   sampler: SamplerKind;
   /** P of P x K sampling; K = batchSize / P. */
   pkClasses: number;
@@ -42,6 +48,8 @@ export interface TrainConfig {
   augment: Augmentation;
   /** Share of the training images replaced by product-photo renderings each step (augment.ts); 0 = none. */
   photoAugment: number;
+  /** Share of the training images given a photo's contrast, blur and noise each step (augment.ts); 0 = none. */
+  photometric: number;
   squared: boolean;
   /** Distance of the triplet losses; `squared: true` is the older spelling of 'squared'. */
   distance: DistanceName;
@@ -84,6 +92,8 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   batchSize: 128,
   lr: 1e-3,
   margin: 0.5,
+  cosScale: DEFAULT_COSFACE.scale,
+  cosMargin: DEFAULT_COSFACE.margin,
   sampler: 'pk',
   pkClasses: 8,
   arch: 'seed',
@@ -94,6 +104,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   lrSchedule: 'constant',
   augment: 'none',
   photoAugment: 0,
+  photometric: 0,
   squared: false,
   distance: 'euclidean',
   miner: 'all',
@@ -133,12 +144,24 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     c.embeddingNorm === 'none' || c.loss !== 'softmax',
     '--embedding-norm applies to the triplet losses, not softmax',
   );
+  // CosFace's cosines are dot products with unit class vectors: only unit embeddings make them cosines,
+  // and only then does serving's euclidean search rank as the training did.
+  check(
+    c.loss !== 'cosface' || c.embeddingNorm === 'l2' || c.embeddingNorm === 'bn-l2',
+    '--loss cosface needs --embedding-norm l2|bn-l2',
+  );
+  check(Number.isFinite(c.cosScale) && c.cosScale > 0, '--cos-scale must be a positive number');
+  check(Number.isFinite(c.cosMargin) && c.cosMargin >= 0, '--cos-margin must be a non-negative number');
   check(c.sampler === 'pk' || c.sampler === 'random', '--sampler must be pk|random');
   check(c.lrSchedule === 'constant' || c.lrSchedule === 'cosine', '--lr-schedule must be constant|cosine');
-  check(c.augment === 'none' || c.augment === 'shift2', '--augment must be none|shift2');
+  check(AUGMENTATIONS.includes(c.augment), `--augment must be one of ${AUGMENTATIONS.join('|')}`);
   check(
     Number.isFinite(c.photoAugment) && c.photoAugment >= 0 && c.photoAugment <= 1,
     '--photo-augment must be a number from 0 to 1',
+  );
+  check(
+    Number.isFinite(c.photometric) && c.photometric >= 0 && c.photometric <= 1,
+    '--photometric must be a number from 0 to 1',
   );
   check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs must be a positive integer');
   check(Number.isInteger(c.batchSize) && c.batchSize >= 2, '--batch must be an integer >= 2');

@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
+  type CosFaceOptions,
+  cosFaceLoss,
   type MinerName,
   type MinerStats,
   softmaxCrossEntropy,
@@ -14,7 +16,7 @@ import type { LossName } from './config.ts';
  * The miner behind each named triplet loss; `triplet` takes it from the options. With each miner's own
  * reducer these are the losses as they were before they were split into parts.
  */
-const PRESET_MINERS: Record<Exclude<LossName, 'softmax' | 'triplet'>, MinerName> = {
+const PRESET_MINERS: Record<Exclude<LossName, 'softmax' | 'cosface' | 'triplet'>, MinerName> = {
   batch_all: 'all',
   batch_hard: 'batch-hard',
   semi_hard: 'semi-hard',
@@ -49,15 +51,17 @@ export interface LossValue {
   fractionPositive?: number;
 }
 
-export function computeLoss(
-  name: LossName,
-  labels: tf.Tensor1D,
-  out: Forward,
-  opts: TripletOptions,
-): LossValue {
-  if (name === 'softmax') {
-    if (!out.logits) throw new Error('softmax loss needs a model with the softmax head');
-    return { loss: softmaxCrossEntropy(labels, out.logits) };
+/** The triplet losses' options, and CosFace's (its defaults when absent). */
+export type LossOptions = TripletOptions & { cosFace?: CosFaceOptions };
+
+export function computeLoss(name: LossName, labels: tf.Tensor1D, out: Forward, opts: LossOptions): LossValue {
+  if (name === 'softmax' || name === 'cosface') {
+    if (!out.logits) throw new Error(`${name} loss needs a model with a classifier head`);
+    const loss =
+      name === 'softmax'
+        ? softmaxCrossEntropy(labels, out.logits)
+        : cosFaceLoss(labels, out.logits, opts.cosFace);
+    return { loss };
   }
   // A named loss is its miner with that miner's reducer, whatever the options say.
   const custom = name === 'triplet';

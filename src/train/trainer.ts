@@ -2,7 +2,7 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { CLASS_NAMES, NUM_CLASSES } from '../data/classes.ts';
+import { CLASS_NAMES } from '../data/classes.ts';
 import { loadFashionMnist } from '../data/fashionMnist.ts';
 import { loadFolderDataset } from '../data/folderDataset.ts';
 import { subsetImageSet, trainValidationSplit } from '../data/split.ts';
@@ -17,7 +17,14 @@ import { embeddingMetricsTensor, unpackMetrics } from '../model/trainMetrics.ts'
 import { stepAugmentation } from './augment.ts';
 import { BatchBuilder } from './batches.ts';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
-import { type LossName, runIdentity, sameRunIdentity, type TrainConfig, validateConfig } from './config.ts';
+import {
+  CLASSIFIER_LOSSES,
+  type LossName,
+  runIdentity,
+  sameRunIdentity,
+  type TrainConfig,
+  validateConfig,
+} from './config.ts';
 import { computeLoss, type Forward, forward, trainingView } from './objective.ts';
 import { startDataParallel } from './parallel/dataParallel.ts';
 import { createProgress } from './progress.ts';
@@ -55,7 +62,7 @@ export interface TrainDeps {
 
 /** Which loss an epoch optimises: batch-all during the warm-up of a triplet loss. */
 export function lossForEpoch(config: TrainConfig, epoch: number): LossName {
-  return config.loss !== 'softmax' && epoch < config.warmupEpochs ? 'batch_all' : config.loss;
+  return !CLASSIFIER_LOSSES.includes(config.loss) && epoch < config.warmupEpochs ? 'batch_all' : config.loss;
 }
 
 function makeSampler(config: TrainConfig, train: ImageSet): BatchSampler {
@@ -74,11 +81,6 @@ interface TrainingData {
 async function loadTrainingData(config: TrainConfig, preloaded?: FashionMnist): Promise<TrainingData> {
   if (config.dataset === 'folder') {
     const shop = await loadFolderDataset({ dir: config.dir, metadata: config.metadata });
-    if (config.loss === 'softmax' && shop.categories.length > NUM_CLASSES) {
-      throw new ValidationError(
-        `--loss softmax has a ${NUM_CLASSES}-way head; the shop has ${shop.categories.length} categories (use a triplet loss)`,
-      );
-    }
     return { train: shop.set, categories: shop.categories, checksums: shop.checksums };
   }
   const data = preloaded ?? (await loadFashionMnist());
@@ -120,15 +122,16 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
   await mkdir(config.out, { recursive: true });
   const metricsPath = join(config.out, 'metrics.jsonl');
   const identity = runIdentity(config);
-  const tripletOpts = {
+  const lossOpts = {
     margin: config.margin,
     squared: config.squared,
     distance: config.distance,
     softMargin: config.softMargin,
     miner: config.miner,
     reducer: config.reducer === 'auto' ? undefined : config.reducer,
+    cosFace: { scale: config.cosScale, margin: config.cosMargin },
   };
-  const head = config.loss === 'softmax' ? 'softmax' : 'embedding';
+  const head = config.loss === 'softmax' ? 'softmax' : config.loss === 'cosface' ? 'cosine' : 'embedding';
 
   let model: tfl.LayersModel;
   let state: TrainState;
@@ -159,6 +162,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
       seed: config.seed,
       init: config.init,
       embeddingNorm: config.embeddingNorm,
+      classes: data.categories.length,
     });
     state = { epoch: 0, step: 0, globalStep: 0, wallTimeSeconds: 0, history: [], identity, backend };
     await writeFile(metricsPath, '');
@@ -217,7 +221,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
         optimizer.setLearningRate(lr);
         const wantMetrics = (state.globalStep + 1) % config.logEvery === 0;
         // Sampling miners draw from a stream of their own per step, so resuming mid-epoch replays it.
-        const stepOpts = { ...tripletOpts, seed: epochSeed(config.seed, epoch, MINING_STREAM + step) };
+        const stepOpts = { ...lossOpts, seed: epochSeed(config.seed, epoch, MINING_STREAM + step) };
 
         const { lossValue, metrics } = tf.tidy(() => {
           const { xs, labels } = builder.build(trainSet, indices, augment);
@@ -234,7 +238,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
             : tf.variableGrads(() => lossOf(forward(view, xs, true)), variables);
           optimizer.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name] })));
           const values = embedding
-            ? embeddingMetricsTensor(labels, embedding, tripletOpts).dataSync()
+            ? embeddingMetricsTensor(labels, embedding, lossOpts).dataSync()
             : undefined;
           // Kept past variableGrads' scope, so it needs an explicit dispose.
           embedding?.dispose();
@@ -292,7 +296,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
         lossName,
         lr,
         train: { ...stepMeans, loss: epochLossSum / Math.max(epochSteps, 1) },
-        validation: validate(view, validation, config.batchSize, lossName, tripletOpts, builder),
+        validation: validate(view, validation, config.batchSize, lossName, lossOpts, builder),
         seconds,
         imagesPerSecond: (epochSteps * config.batchSize) / seconds,
       };

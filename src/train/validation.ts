@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../data/types.ts';
-import type { TripletOptions } from '../model/losses.ts';
 import { embeddingMetricsTensor, unpackMetrics } from '../model/trainMetrics.ts';
 import type { BatchBuilder } from './batches.ts';
 import type { LossName } from './config.ts';
-import { computeLoss, forward } from './objective.ts';
+import { computeLoss, forward, type LossOptions } from './objective.ts';
 import { MetricAccumulator, type MetricSummary } from './records.ts';
 import { randomSampler } from './sampler.ts';
 
@@ -18,7 +17,7 @@ export function validate(
   set: ImageSet,
   batchSize: number,
   lossName: LossName,
-  opts: TripletOptions,
+  opts: LossOptions,
   builder: BatchBuilder,
 ): MetricSummary {
   const acc = new MetricAccumulator();

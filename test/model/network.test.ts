@@ -39,6 +39,28 @@ describe('buildNetwork', () => {
     expect((embeddingModel(model).predict(x) as tf.Tensor).shape).toEqual([3, EMBEDDING_DIM]);
   });
 
+  it('cosine head: the cosines of the unit embedding to unit class vectors, read before the head', () => {
+    const model = buildNetwork({
+      arch: 'improved',
+      head: 'cosine',
+      embeddingNorm: 'l2',
+      classes: 7,
+      seed: 2,
+    });
+    const x = tf.randomUniform([3, 28, 28, 1], 0, 1, 'float32', 5);
+    const cosines = (model.predict(x) as tf.Tensor2D).arraySync();
+    const embedding = (embeddingModel(model).predict(x) as tf.Tensor2D).arraySync();
+    const kernel = model.getLayer('logits').getWeights()[0].arraySync() as number[][];
+    for (const [i, e] of embedding.entries()) {
+      expect(Math.hypot(...e)).toBeCloseTo(1, 5);
+      for (let c = 0; c < 7; c++) {
+        const w = kernel.map((row) => row[c]);
+        const cos = e.reduce((s, v, d) => s + v * w[d], 0) / Math.hypot(...w);
+        expect(cosines[i][c]).toBeCloseTo(cos, 5);
+      }
+    }
+  });
+
   it('--init: Glorot uniform by default, He normal on request (std sqrt(2 / fan-in))', () => {
     // conv2 of the seed network: 3x3x16 inputs per filter, 32 filters.
     const kernel = (init?: 'glorot' | 'he') =>

@@ -4,7 +4,13 @@ import { IMAGE_PIXELS } from '../../src/data/classes.ts';
 import { loadFashionMnistSplit } from '../../src/data/fashionMnist.ts';
 import { createRng } from '../../src/data/random.ts';
 import { imageSetToFloat } from '../../src/data/split.ts';
-import { photoAugment, randomShift, stepAugmentation } from '../../src/train/augment.ts';
+import {
+  PHOTOMETRIC,
+  photoAugment,
+  photometricAugment,
+  randomShift,
+  stepAugmentation,
+} from '../../src/train/augment.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { epochSeed } from '../../src/train/sampler.ts';
 import { train } from '../../src/train/trainer.ts';
@@ -72,18 +78,40 @@ describe('photoAugment', () => {
   });
 });
 
+describe('photometricAugment', () => {
+  it('lowers the peak within the drawn contrast, keeps values in [0, 1], and touches about the fraction', () => {
+    const x = Float32Array.from(clean);
+    photometricAugment(x, N, createRng(3), 0.5);
+    const touched = changed(x, clean).filter(Boolean).length;
+    expect(touched).toBeGreaterThan(N * 0.25);
+    expect(touched).toBeLessThan(N * 0.75);
+    for (let i = 0; i < N; i++) {
+      const peak = (a: Float32Array) => Math.max(...a.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS));
+      if (!changed(x, clean)[i]) continue;
+      // Blur and contrast only lower the peak; noise adds at most a few sigmas of 6/255.
+      expect(peak(x)).toBeLessThanOrEqual(peak(clean) * PHOTOMETRIC.contrast[1] + 0.1);
+    }
+    expect(x.every((v) => v >= 0 && v <= 1)).toBe(true);
+    const again = Float32Array.from(clean);
+    photometricAugment(again, N, createRng(3), 0.5);
+    expect(again).toEqual(x);
+  });
+});
+
 describe('stepAugmentation', () => {
   it('is nothing without augmentation, and the shift alone replays the stream it always had', () => {
-    expect(stepAugmentation({ augment: 'none', photoAugment: 0, seed: 1 }, 0, 0)).toBeUndefined();
+    expect(
+      stepAugmentation({ augment: 'none', photoAugment: 0, photometric: 0, seed: 1 }, 0, 0),
+    ).toBeUndefined();
     const viaStep = Float32Array.from(clean);
-    stepAugmentation({ augment: 'shift2', photoAugment: 0, seed: 42 }, 2, 5)!(viaStep, N);
+    stepAugmentation({ augment: 'shift2', photoAugment: 0, photometric: 0, seed: 42 }, 2, 5)!(viaStep, N);
     const direct = Float32Array.from(clean);
     randomShift(direct, N, createRng(epochSeed(42, 2, 1 + 5)));
     expect(viaStep).toEqual(direct);
   });
 
   it('is the same for the same (seed, epoch, step) and another for another step', () => {
-    const opts = { augment: 'shift2', photoAugment: 0.5, seed: 42 } as const;
+    const opts = { augment: 'shift2', photoAugment: 0.5, photometric: 0.5, seed: 42 } as const;
     const run = (epoch: number, step: number) => {
       const x = Float32Array.from(clean);
       stepAugmentation(opts, epoch, step)!(x, N);

@@ -64,6 +64,17 @@ describe('--embedding-norm', () => {
     expect(() => validateConfig(config({ loss: 'softmax', embeddingNorm: 'l2' }))).toThrow(/not softmax/);
     expect(validateConfig(config({ loss: 'softmax' })).embeddingNorm).toBe('none');
   });
+  it('--loss cosface needs unit embeddings (l2 or bn-l2) and a positive scale', () => {
+    for (const embeddingNorm of ['l2', 'bn-l2'] as const)
+      expect(validateConfig(config({ loss: 'cosface', embeddingNorm })).loss).toBe('cosface');
+    for (const embeddingNorm of ['none', 'bn'] as const)
+      expect(() => validateConfig(config({ loss: 'cosface', embeddingNorm }))).toThrow(
+        /needs --embedding-norm/,
+      );
+    expect(() => validateConfig(config({ loss: 'cosface', embeddingNorm: 'l2', cosScale: 0 }))).toThrow(
+      /--cos-scale/,
+    );
+  });
   it('is part of the run identity; a checkpoint without it resumes as none', () => {
     const l2 = runIdentity(config({ embeddingNorm: 'l2' }));
     const { embeddingNorm: _, ...older } = runIdentity(config({}));

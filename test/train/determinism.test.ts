@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { imageSetToFloat } from '../../src/data/split.ts';
+import { loadOnnxEmbedder } from '../../src/model/onnxEmbedder.ts';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 import { compareWithReload, useTrainFixture } from './fixture.ts';
@@ -77,6 +79,22 @@ describe('determinism', () => {
     const { embedder, reloaded, maxDiff } = await compareWithReload(fx, result, count);
     expect(reloaded.length).toBe(count * 64);
     expect(maxDiff).toBeLessThan(1e-6);
+    embedder.dispose();
+    result.model.dispose();
+  }, 30_000);
+
+  it('a saved cosface model (cosine head) reloads, and its ONNX export gives the same unit embeddings', async () => {
+    const result = await train(tiny('cosface-h', { loss: 'cosface', embeddingNorm: 'l2', epochs: 1 }), {
+      data: fx.data,
+    });
+    const { embedder, reloaded, maxDiff } = await compareWithReload(fx, result, 40);
+    expect(maxDiff).toBeLessThan(1e-6);
+    for (let i = 0; i < 40; i++)
+      expect(Math.hypot(...reloaded.subarray(i * 64, (i + 1) * 64))).toBeCloseTo(1, 5);
+    const onnx = await loadOnnxEmbedder(result.outDir);
+    const served = await onnx.embed(imageSetToFloat(fx.data.test, 0, 40), 40);
+    expect(Math.max(...served.map((v, i) => Math.abs(v - reloaded[i])))).toBeLessThan(1e-4);
+    onnx.dispose();
     embedder.dispose();
     result.model.dispose();
   }, 30_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/random.ts';
-import { randomShift } from '../../src/train/augment.ts';
+import { randomFlip, randomShift, stepAugmentation } from '../../src/train/augment.ts';
 import { epochSeed, pkSampler, randomSampler } from '../../src/train/sampler.ts';
 
 const labels = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) % 10);
@@ -77,5 +77,39 @@ describe('randomShift', () => {
     const lit = img.reduce((s, v) => s + v, 0);
     expect(lit).toBeGreaterThanOrEqual(26 * 26);
     expect(lit).toBeLessThanOrEqual(784);
+  });
+});
+
+describe('randomFlip', () => {
+  it('mirrors each row of the images whose draw is below 1/2 and leaves the others', () => {
+    const batch = Float32Array.from({ length: 2 * 784 }, (_, i) => i);
+    const draws = [0.2, 0.7];
+    randomFlip(batch, 2, () => draws.shift() as number);
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++) {
+        expect(batch[y * 28 + x]).toBe(y * 28 + (27 - x));
+        expect(batch[784 + y * 28 + x]).toBe(784 + y * 28 + x);
+      }
+  });
+
+  it('--augment shift2-flip shifts as shift2 does and mirrors about half of the images', () => {
+    const opts = { photoAugment: 0, photometric: 0, seed: 9 };
+    const images = Float32Array.from({ length: 64 * 784 }, (_, i) => ((i * 2654435761) >>> 0) / 2 ** 32);
+    const shifted = Float32Array.from(images);
+    stepAugmentation({ ...opts, augment: 'shift2' }, 0, 3)?.(shifted, 64);
+    const both = Float32Array.from(images);
+    stepAugmentation({ ...opts, augment: 'shift2-flip' }, 0, 3)?.(both, 64);
+    let mirrored = 0;
+    for (let img = 0; img < 64; img++) {
+      const a = shifted.subarray(img * 784, (img + 1) * 784);
+      const b = both.subarray(img * 784, (img + 1) * 784);
+      if (a.every((v, i) => v === b[i])) continue;
+      const flipped = Float32Array.from(b);
+      randomFlip(flipped, 1, () => 0);
+      expect(flipped).toEqual(a);
+      mirrored++;
+    }
+    expect(mirrored).toBeGreaterThan(16);
+    expect(mirrored).toBeLessThan(48);
   });
 });

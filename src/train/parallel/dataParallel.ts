@@ -55,6 +55,7 @@ const SHARDABLE_LAYERS = new Set([
   'Multiply',
   'FastBatchNorm',
   'L2Normalize',
+  'CosineLogits',
 ]);
 
 export interface DataParallelOptions {
