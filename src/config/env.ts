@@ -94,7 +94,8 @@ export const ConfigSchema = Type.Object({
     minimum: 1024,
     maximum: 100 * 1024 * 1024,
     default: 10 * 1024 * 1024,
-    description: 'Largest request body in bytes: a raw image, a JSON body, or the files of a multipart form together (a form may add 64 KiB of boundaries and text fields); larger gets 413.',
+    description:
+      'Largest request body in bytes: a raw image, a JSON body, or the files of a multipart form together (a form may add 64 KiB of boundaries and text fields); larger gets 413.',
   }),
   IMAGE_MAX_PIXELS: Type.Integer({
     minimum: 784,
