@@ -13,11 +13,11 @@ import { scoreEmbedding } from '../../src/eval/run.ts';
 const QUERY_SAMPLE = 2000;
 
 /**
- * The product goal on the full test set, asserted as is: P@1 >= 0.90, MAP@R >= 0.70, kNN >= 0.90.
- * The shipped model reaches 0.905 / 0.786 / 0.924 there (models/default/report.md) and
- * 0.908 / 0.789 / 0.927 on this sample.
+ * Just under what the shipped model reaches: P@1 0.916, MAP@R 0.842, kNN 0.929 on the full test set
+ * (models/default/report.md) and 0.9145 / 0.8445 / 0.9305 on this sample. Issue 16's goal for the
+ * default model (0.92 / 0.88 / 0.935) is not reached yet; the gate keeps it from falling back.
  */
-const THRESHOLDS = { precisionAt1: 0.9, mapAtR: 0.7, knnAccuracy: 0.9 };
+const THRESHOLDS = { precisionAt1: 0.91, mapAtR: 0.83, knnAccuracy: 0.92 };
 
 describe(`models/default on the first ${QUERY_SAMPLE} test images vs the 60,000 training images`, () => {
   let model: ModelSource | undefined;
