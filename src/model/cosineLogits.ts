@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { l2NormalizeRows } from './l2Normalize.ts';
 
 type Initializer = ReturnType<typeof tfl.initializers.glorotUniform>;
 
@@ -45,8 +46,8 @@ export class CosineLogits extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
       const w = (this.kernel as tfl.LayerVariable).read() as tf.Tensor2D;
-      const columnNorms = tf.sqrt(tf.maximum(tf.sum(tf.square(w), 0, true), 1e-12));
-      return tf.matMul(x, tf.div(w, columnNorms));
+      // One unit vector per class: the kernel's columns, normalised as rows of its transpose.
+      return tf.matMul(x, l2NormalizeRows(tf.transpose(w)), false, true);
     });
   }
 

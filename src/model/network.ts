@@ -16,6 +16,8 @@ export type Head = 'embedding' | 'softmax' | 'cosine';
  */
 export type EmbeddingNorm = 'none' | 'l2' | 'bn' | 'bn-l2';
 export const EMBEDDING_NORMS: readonly EmbeddingNorm[] = ['none', 'l2', 'bn', 'bn-l2'];
+/** Whether a normalisation ends the network on the unit sphere. */
+export const isUnitNorm = (norm: EmbeddingNorm): boolean => norm === 'l2' || norm === 'bn-l2';
 
 export const EMBEDDING_DIM = 64;
 /**
@@ -99,7 +101,7 @@ function improvedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTens
  */
 function embeddingHead(pooled: SymbolicTensor, init: () => Initializer, norm: EmbeddingNorm): SymbolicTensor {
   const bn = norm === 'bn' || norm === 'bn-l2';
-  const l2 = norm === 'l2' || norm === 'bn-l2';
+  const l2 = isUnitNorm(norm);
   let h = tfl.layers
     .dense({
       units: EMBEDDING_DIM,

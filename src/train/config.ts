@@ -8,7 +8,14 @@ import {
   REDUCERS,
   type ReducerName,
 } from '../model/losses.ts';
-import { type Arch, EMBEDDING_NORMS, type EmbeddingNorm, INITS, type Init } from '../model/network.ts';
+import {
+  type Arch,
+  EMBEDDING_NORMS,
+  type EmbeddingNorm,
+  INITS,
+  type Init,
+  isUnitNorm,
+} from '../model/network.ts';
 import { AUGMENTATIONS, type Augmentation } from './augment.ts';
 import type { SamplerKind } from './sampler.ts';
 
@@ -147,7 +154,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   // CosFace's cosines are dot products with unit class vectors: only unit embeddings make them cosines,
   // and only then does serving's euclidean search rank as the training did.
   check(
-    c.loss !== 'cosface' || c.embeddingNorm === 'l2' || c.embeddingNorm === 'bn-l2',
+    c.loss !== 'cosface' || isUnitNorm(c.embeddingNorm),
     '--loss cosface needs --embedding-norm l2|bn-l2',
   );
   check(Number.isFinite(c.cosScale) && c.cosScale > 0, '--cos-scale must be a positive number');
@@ -155,14 +162,11 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   check(c.sampler === 'pk' || c.sampler === 'random', '--sampler must be pk|random');
   check(c.lrSchedule === 'constant' || c.lrSchedule === 'cosine', '--lr-schedule must be constant|cosine');
   check(AUGMENTATIONS.includes(c.augment), `--augment must be one of ${AUGMENTATIONS.join('|')}`);
-  check(
-    Number.isFinite(c.photoAugment) && c.photoAugment >= 0 && c.photoAugment <= 1,
-    '--photo-augment must be a number from 0 to 1',
-  );
-  check(
-    Number.isFinite(c.photometric) && c.photometric >= 0 && c.photometric <= 1,
-    '--photometric must be a number from 0 to 1',
-  );
+  for (const [share, flag] of [
+    [c.photoAugment, '--photo-augment'],
+    [c.photometric, '--photometric'],
+  ] as const)
+    check(Number.isFinite(share) && share >= 0 && share <= 1, `${flag} must be a number from 0 to 1`);
   check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs must be a positive integer');
   check(Number.isInteger(c.batchSize) && c.batchSize >= 2, '--batch must be an integer >= 2');
   check(Number.isFinite(c.lr) && c.lr > 0, '--lr must be a positive number');

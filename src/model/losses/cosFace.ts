@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { softmaxCrossEntropy } from './softmax.ts';
 
 export interface CosFaceOptions {
   /** s: the logits are s·cos θ, so the softmax can become confident although cosines are at most 1. */
@@ -23,7 +24,6 @@ export function cosFaceLoss(
 ): tf.Scalar {
   return tf.tidy(() => {
     const oneHot = tf.oneHot(tf.cast(labels, 'int32'), cosines.shape[1]);
-    const logits = tf.mul(scale, tf.sub(cosines, tf.mul(margin, oneHot)));
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+    return softmaxCrossEntropy(labels, tf.mul(scale, tf.sub(cosines, tf.mul(margin, oneHot))) as tf.Tensor2D);
   });
 }
