@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { getKernel } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { BATCH_NORM_KERNELS } from './kernels/batchNorm.ts';
 
 type Kwargs = Record<string, unknown>;
 
@@ -117,36 +119,107 @@ export function reductionAxes(rank: number): number[] {
   return Array.from({ length: rank - 1 }, (_, i) => i);
 }
 
-/** Training-mode batch norm; the batch mean and variance are handed out through `stats` (kept). */
+/**
+ * The batch a training-mode batch norm normalises over when its input is one shard of it
+ * (data-parallel training): `reduce` sums a per-channel vector over the shards, `batchRows` is
+ * the whole batch's row count.
+ */
+export interface BatchShards {
+  reduce: (local: Float32Array) => Float32Array;
+  batchRows: number;
+}
+
+const hasKernel = (name: string) => getKernel(name, tf.getBackend()) !== undefined;
+
+/** The four full-size passes: the project's kernels where the backend has them, else tf ops. */
+function passes(channels: number, axes: number[]) {
+  const fused = channels % 4 === 0 && hasKernel(BATCH_NORM_KERNELS.channelAffine);
+  const run = (name: string, inputs: tf.NamedTensorMap) =>
+    tf.engine().runKernel(name, inputs, {}) as tf.Tensor;
+  return {
+    centredSquares: (x: tf.Tensor, mean: tf.Tensor1D): tf.Tensor1D =>
+      fused
+        ? (run(BATCH_NORM_KERNELS.centredSquares, { x, mean }) as tf.Tensor1D)
+        : tf.sum(tf.square(tf.sub(x, mean)), axes),
+    centredDots: (dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor1D): tf.Tensor1D =>
+      fused
+        ? (run(BATCH_NORM_KERNELS.centredDots, { dy, x, mean }) as tf.Tensor1D)
+        : (tf.concat([tf.sum(dy, axes), tf.sum(tf.mul(dy, tf.sub(x, mean)), axes)]) as tf.Tensor1D),
+    channelAffine: (x: tf.Tensor, a: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor =>
+      fused ? run(BATCH_NORM_KERNELS.channelAffine, { x, a, b }) : tf.add(tf.mul(x, a), b),
+    channelAffine2: (
+      dy: tf.Tensor,
+      x: tf.Tensor,
+      a: tf.Tensor1D,
+      b: tf.Tensor1D,
+      d: tf.Tensor1D,
+    ): tf.Tensor =>
+      fused
+        ? run(BATCH_NORM_KERNELS.channelAffine2, { dy, x, a, b, d })
+        : tf.add(tf.add(tf.mul(dy, a), tf.mul(x, b)), d),
+  };
+}
+
+const perChannel = (n: number, f: (c: number) => number) => Float32Array.from({ length: n }, (_, c) => f(c));
+
+/**
+ * Training-mode batch norm; the batch mean and variance are handed out through `stats` (kept).
+ * Two-pass statistics (the sum, then the centred squares), the output as one scale and shift per
+ * channel, y = x·γσ⁻¹ + (β − μγσ⁻¹), and the closed-form input gradient as one affine map of dy
+ * and x per channel; the per-channel arithmetic runs in JavaScript on [C] vectors, where `shards`
+ * also sums them over the shards of a data-parallel batch.
+ */
 export function batchNormTraining<T extends tf.Tensor>(
   x: T,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
   stats: BatchStats = {},
+  shards?: BatchShards,
 ): T {
   const axes = reductionAxes(x.rank);
-  const n = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const channels = x.shape[x.rank - 1];
+  const n = ((shards?.batchRows ?? x.shape[0]) * x.size) / x.shape[0] / channels;
+  const total = (local: Float32Array) => (shards ? shards.reduce(local) : local);
+  const pass = passes(channels, axes);
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const input = xIn as tf.Tensor;
-    const g = gammaIn as tf.Tensor1D;
-    const mean = tf.mean(input, axes) as tf.Tensor1D;
-    const centred = tf.sub(input, mean);
-    const variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
-    const invStd = tf.rsqrt(tf.add(variance, epsilon));
-    const xhat = tf.mul(centred, invStd);
-    (save as tf.GradSaveFunc)([xhat, invStd, g]);
-    stats.mean = tf.keep(mean as tf.Tensor1D);
-    stats.variance = tf.keep(variance as tf.Tensor1D);
+    const g = (gammaIn as tf.Tensor1D).dataSync();
+    const b = (betaIn as tf.Tensor1D).dataSync();
+    const sums = total(tf.sum(input, axes).dataSync() as Float32Array);
+    const mean = tf.tensor1d(perChannel(channels, (c) => sums[c] / n));
+    const mu = mean.dataSync();
+    const squares = total(pass.centredSquares(input, mean).dataSync() as Float32Array);
+    const variance = tf.tensor1d(perChannel(channels, (c) => squares[c] / n));
+    const v = variance.dataSync();
+    const inv = perChannel(channels, (c) => 1 / Math.sqrt(v[c] + epsilon));
+    const scale = perChannel(channels, (c) => g[c] * inv[c]);
+    const y = pass.channelAffine(
+      input,
+      tf.tensor1d(scale),
+      tf.tensor1d(perChannel(channels, (c) => b[c] - mu[c] * scale[c])),
+    );
+    (save as tf.GradSaveFunc)([input, mean, tf.tensor1d(inv), gammaIn as tf.Tensor1D]);
+    stats.mean = tf.keep(mean);
+    stats.variance = tf.keep(variance);
     return {
-      value: tf.add(tf.mul(xhat, g), betaIn as tf.Tensor1D),
+      value: y,
       gradFunc: (dy, saved) => {
-        const [xh, inv, gam] = saved;
-        const dyT = dy as tf.Tensor;
-        const dBeta = tf.sum(dyT, axes);
-        const dGamma = tf.sum(tf.mul(dyT, xh), axes);
-        const centred = tf.sub(tf.sub(dyT, tf.div(dBeta, n)), tf.mul(xh, tf.div(dGamma, n)));
-        return [tf.mul(centred, tf.mul(gam, inv)), dGamma, dBeta];
+        const [xs, meanT, invT, gam] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const local = pass.centredDots(dy as tf.Tensor, xs, meanT).dataSync() as Float32Array;
+        const s = invT.dataSync();
+        const m = meanT.dataSync();
+        const gm = gam.dataSync();
+        // dβ = Σ dy and dγ = Σ dy·x̂ of this shard; the input gradient needs the whole batch's.
+        const dBeta = local.slice(0, channels);
+        const dGamma = perChannel(channels, (c) => local[channels + c] * s[c]);
+        const all = total(local);
+        const k = perChannel(channels, (c) => gm[c] * s[c]);
+        // dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) with x̂ = (x − μ)σ⁻¹, as dy·k + x·bx + d.
+        const bx = perChannel(channels, (c) => (-k[c] * s[c] * s[c] * all[channels + c]) / n);
+        const d = perChannel(channels, (c) => (-k[c] * all[c]) / n - bx[c] * m[c]);
+        const dx = pass.channelAffine2(dy as tf.Tensor, xs, tf.tensor1d(k), tf.tensor1d(bx), tf.tensor1d(d));
+        return [dx, tf.tensor1d(dGamma), tf.tensor1d(dBeta)];
       },
     };
   });

@@ -168,14 +168,17 @@ describe.each([
       });
       try {
         const two = gradsOf(() => parallel.variableGrads(xs, (out) => lossOf(out, labels)));
-        for (const [i, v] of variables.entries()) {
-          // The embedding bias's gradient is rounding noise (see translationFree) in every run; so is the
-          // dense bias before a batch norm, which subtracts it again.
-          if (v.name.startsWith('embedding/bias') || v.name.startsWith('embedding_dense/bias')) continue;
-          // Network H's float32 gradient moves by a few 1e-3 when only the summation order changes.
-          const floor = relativeError(one.grads[i], reordered.grads[i]);
+        // The embedding bias's gradient is rounding noise (see translationFree) in every run; so is the
+        // dense bias before a batch norm, which subtracts it again.
+        const compared = [...variables.entries()].filter(
+          ([, v]) => !v.name.startsWith('embedding/bias') && !v.name.startsWith('embedding_dense/bias'),
+        );
+        // Network H's float32 gradient moves by a few 1e-3 when only the summation order changes: a
+        // triplet or a ReLU near its threshold flips, and which variables that reaches depends on
+        // the order. The bound is how far reordering moved the most affected variable.
+        const floor = Math.max(...compared.map(([i]) => relativeError(one.grads[i], reordered.grads[i])));
+        for (const [i, v] of compared)
           expect(relativeError(one.grads[i], two.grads[i]), v.name).toBeLessThan(Math.max(3 * floor, 1e-4));
-        }
         for (const [i, s] of one.stats.entries())
           expect(relativeError(s, two.stats[i]), 'moving statistics').toBeLessThan(1e-4);
       } finally {

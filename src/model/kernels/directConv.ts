@@ -88,30 +88,50 @@ function directConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, g
 const isOne = (d: number | [number, number] | undefined) =>
   d === undefined || d === 1 || (Array.isArray(d) && d[0] === 1 && d[1] === 1);
 
+type ConvInputs = { x: TensorInfo; filter: TensorInfo };
+
+/** The geometry of a convolution layout.wat's loop computes (NHWC, no dilation, output channels a multiple of 8), or undefined. */
+function directGeometry({ x, filter }: ConvInputs, attrs: Conv2DAttrs): ConvGeometry | undefined {
+  const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
+  if (!nhwc || !isOne(attrs.dilations) || filter.shape[3] % TILE_CHANNELS !== 0 || x.dtype !== 'float32') {
+    return undefined;
+  }
+  return geometry(
+    backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    ),
+  );
+}
+
 /**
- * Conv2D by layout.wat's register-tiled loop where it applies (NHWC, no dilation, output channels
- * a multiple of 8): measured faster than the backend's XNNPACK convolution on the networks'
- * layers, and the convolutions inside Conv2DBackpropInput go through it too. Other cases go to
- * the backend's kernel.
+ * Conv2D by layout.wat's register-tiled loop where it applies: measured faster than the backend's
+ * XNNPACK convolution on the networks' layers, and the convolutions inside Conv2DBackpropInput go
+ * through it too. Other cases go to the backend's kernel.
  */
 export function conv2DConfig(): KernelConfig {
-  type Inputs = { x: TensorInfo; filter: TensorInfo };
-  return wrapWasmKernel<Inputs, Conv2DAttrs>('Conv2D', ({ inputs, backend, attrs }) => {
-    const { x, filter } = inputs;
-    const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
-    if (!nhwc || !isOne(attrs.dilations) || filter.shape[3] % TILE_CHANNELS !== 0 || x.dtype !== 'float32') {
-      return undefined;
-    }
-    const g = geometry(
-      backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number],
-        filter.shape as [number, number, number, number],
-        attrs.strides,
-        1,
-        attrs.pad,
-        attrs.dimRoundingMode,
-      ),
-    );
-    return directConv2D(backend, x, filter, g);
+  return wrapWasmKernel<ConvInputs, Conv2DAttrs>('Conv2D', ({ inputs, backend, attrs }) => {
+    const g = directGeometry(inputs, attrs);
+    return g && directConv2D(backend, inputs.x, inputs.filter, g);
+  });
+}
+
+/**
+ * FusedConv2D without bias or activation by the same loop: tfjs-layers' Conv2D calls the fused op
+ * whenever its activation is linear, training included (network H's convolutions, which a batch
+ * norm follows). With a bias, an activation or PReLU weights the backend's kernel runs.
+ */
+export function fusedConv2DConfig(): KernelConfig {
+  type FusedInputs = ConvInputs & { bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  type FusedAttrs = Conv2DAttrs & { activation?: string };
+  return wrapWasmKernel<FusedInputs, FusedAttrs>('FusedConv2D', ({ inputs, backend, attrs }) => {
+    const plain = inputs.bias === undefined && inputs.preluActivationWeights === undefined;
+    if (!plain || (attrs.activation !== undefined && attrs.activation !== 'linear')) return undefined;
+    const g = directGeometry(inputs, attrs);
+    return g && directConv2D(backend, inputs.x, inputs.filter, g);
   });
 }

@@ -7,9 +7,10 @@ import {
   registerKernel,
   unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { batchNormKernelConfigs } from './batchNorm.ts';
 import { conv2DBackpropFilterConfig } from './conv2dBackpropFilter.ts';
 import { conv2DBackpropInputConfig } from './conv2dBackpropInput.ts';
-import { conv2DConfig } from './directConv.ts';
+import { conv2DConfig, fusedConv2DConfig } from './directConv.ts';
 import {
   biasAddConfig,
   broadcastKernelConfigs,
@@ -31,6 +32,7 @@ let configs: KernelConfig[] | undefined;
 export function wasmKernelConfigs(): readonly KernelConfig[] {
   configs ??= [
     conv2DConfig(),
+    fusedConv2DConfig(),
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
     identityConfig,
@@ -42,6 +44,7 @@ export function wasmKernelConfigs(): readonly KernelConfig[] {
     meanConfig(),
     maxPoolGradConfig(),
     ...broadcastKernelConfigs(),
+    ...batchNormKernelConfigs,
   ];
   return configs;
 }

@@ -2,12 +2,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
+import { enableRelaxedSimd } from './relaxedSimd.ts';
 
 /**
  * The module for the backend's plain memory, or (`shared`) for the threaded build's shared memory:
  * an imported memory must be declared with the same sharedness, so the text differs in that line.
  */
 export async function compileLayoutWat(shared = false): Promise<Uint8Array> {
+  enableRelaxedSimd();
   const wabt = await wabtInit();
   let source = readFileSync(fileURLToPath(new URL('./layout.wat', import.meta.url)), 'utf8');
   if (shared) {
@@ -15,7 +17,12 @@ export async function compileLayoutWat(shared = false): Promise<Uint8Array> {
     if (!source.includes(plain)) throw new Error('layout.wat: memory import not found');
     source = source.replace(plain, '(import "env" "memory" (memory 1 65536 shared))');
   }
-  const mod = wabt.parseWat('layout.wat', source, { simd: true, bulk_memory: true, threads: true });
+  const mod = wabt.parseWat('layout.wat', source, {
+    simd: true,
+    bulk_memory: true,
+    threads: true,
+    relaxed_simd: true,
+  });
   // wabt.js validates with its default features (no shared memories); V8 validates both below.
   if (!shared) mod.validate();
   const { buffer } = mod.toBinary({});

@@ -1,6 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { LAYOUT_WASM_BASE64, LAYOUT_WASM_SHARED_BASE64 } from './layoutWasm.ts';
+import { enableRelaxedSimd } from './relaxedSimd.ts';
 
 /** The exports of layout.wat; pointers are byte offsets into the backend's heap. */
 export interface LayoutKernels {
@@ -91,6 +92,19 @@ export interface LayoutKernels {
   ): void;
   addRowVector(src: number, vec: number, dst: number, rows: number, cols: number): void;
   reluGrad(dy: number, x: number, dx: number, n: number): void;
+  centredSquares(x: number, mean: number, out: number, rows: number, cols: number): void;
+  centredDots(dy: number, x: number, mean: number, out: number, rows: number, cols: number): void;
+  channelAffine(x: number, a: number, b: number, y: number, rows: number, cols: number): void;
+  channelAffine2(
+    dy: number,
+    x: number,
+    a: number,
+    b: number,
+    d: number,
+    dx: number,
+    rows: number,
+    cols: number,
+  ): void;
   sumMiddle(src: number, dst: number, outer: number, rows: number, cols: number, scale: number): void;
 }
 
@@ -120,6 +134,7 @@ export function layoutKernels(backend: BackendWasm): LayoutKernels {
     const shared = memory.buffer instanceof SharedArrayBuffer;
     let module = compiled.get(shared);
     if (module === undefined) {
+      enableRelaxedSimd();
       module = new WA.Module(Buffer.from(shared ? LAYOUT_WASM_SHARED_BASE64 : LAYOUT_WASM_BASE64, 'base64'));
       compiled.set(shared, module);
     }
