@@ -90,7 +90,10 @@ const isOne = (d: number | [number, number] | undefined) =>
 
 type ConvInputs = { x: TensorInfo; filter: TensorInfo };
 
-/** The geometry of a convolution layout.wat's loop computes (NHWC, no dilation, output channels a multiple of 8), or undefined. */
+/**
+ * The geometry of a convolution that layout.wat's loop computes (NHWC, no dilation, output channels a
+ * multiple of 8), or undefined.
+ */
 function directGeometry({ x, filter }: ConvInputs, attrs: Conv2DAttrs): ConvGeometry | undefined {
   const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
   if (!nhwc || !isOne(attrs.dilations) || filter.shape[3] % TILE_CHANNELS !== 0 || x.dtype !== 'float32') {

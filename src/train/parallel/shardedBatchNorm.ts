@@ -17,8 +17,7 @@ function weightNamed(weights: tfl.LayerVariable[], suffix: string): tfl.LayerVar
  * workers: the mean, the variance and the backward's mean(dy) and mean(dy·x̂)), so that every shard
  * normalises exactly as FastBatchNorm does over the full batch. The γ and β gradients are the
  * shard's own share, summed by the coordinator like every other parameter gradient. Inference is
- * left as it is. `totalRows` gives the current step's
- * full batch size.
+ * left as it is. `totalRows` gives the current step's full batch size.
  */
 export function shardBatchNorms(model: tfl.LayersModel, reduce: AllReduce, totalRows: () => number): void {
   for (const layer of model.layers) {
