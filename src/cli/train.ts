@@ -30,6 +30,10 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --margin X            triplet margin (default ${DEFAULT_CONFIG.margin})
   --cos-scale S --cos-margin M   --loss cosface: logits s·(cos − m at the true class) over unit
                         class vectors; needs --embedding-norm l2|bn-l2 (default ${DEFAULT_CONFIG.cosScale}, ${DEFAULT_CONFIG.cosMargin})
+  --instance-weight W --instance-temperature T   add W x an instance loss (NT-Xent at temperature T)
+                        over two augmented views of every item, which keeps items of one category apart
+                        (photos find their own item); needs --embedding-norm l2|bn-l2, --sampler random
+                        and an even batch of B/2 items x 2 views (default ${DEFAULT_CONFIG.instanceWeight}, ${DEFAULT_CONFIG.instanceTemperature})
   --squared             same as --distance squared
   --soft-margin         batch_hard|triplet with softplus(d_ap - d_an) instead of the hinge (no margin)
   --dataset fashion-mnist|folder   (default ${DEFAULT_CONFIG.dataset})
@@ -105,6 +109,8 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       augment: { type: 'string' },
       'photo-augment': { type: 'string' },
       photometric: { type: 'string' },
+      'instance-weight': { type: 'string' },
+      'instance-temperature': { type: 'string' },
       seed: { type: 'string' },
       'train-limit': { type: 'string' },
       'val-count': { type: 'string' },
@@ -129,6 +135,8 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     margin: num(values.margin, d.margin, '--margin'),
     cosScale: num(values['cos-scale'], d.cosScale, '--cos-scale'),
     cosMargin: num(values['cos-margin'], d.cosMargin, '--cos-margin'),
+    instanceWeight: num(values['instance-weight'], d.instanceWeight, '--instance-weight'),
+    instanceTemperature: num(values['instance-temperature'], d.instanceTemperature, '--instance-temperature'),
     squared: values.squared ?? d.squared,
     distance: (values.distance ?? d.distance) as DistanceName,
     miner: (values.miner ?? d.miner) as MinerName,

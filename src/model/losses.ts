@@ -23,6 +23,12 @@ export { MINER_REGISTRY, MINERS, type MinerName } from './losses/miners/index.ts
 export { type SemiHardStats, semiHardMiner } from './losses/miners/semiHard.ts';
 export type { Miner, MinerResult, MinerStats, MiningInput, Triplets } from './losses/miners/types.ts';
 export {
+  DEFAULT_PAIRED_NCE,
+  type PairedNceOptions,
+  pairedNceLoss,
+  partnerOf,
+} from './losses/pairedNce.ts';
+export {
   meanReducer,
   nonZeroMeanReducer,
   REDUCERS,

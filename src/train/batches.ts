@@ -37,3 +37,14 @@ export class BatchBuilder {
     };
   }
 }
+
+/**
+ * The rows of a batch of paired views (the instance loss, pairedNce.ts): the first half of `indices`
+ * twice, so that row r and row r + B/2 are the same image, each augmented on its own.
+ */
+export function pairedViews(indices: ArrayLike<number>): Int32Array {
+  const half = indices.length >> 1;
+  const rows = new Int32Array(2 * half);
+  for (let r = 0; r < half; r++) rows[r] = rows[r + half] = indices[r];
+  return rows;
+}

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors.ts';
 import {
   DEFAULT_COSFACE,
+  DEFAULT_PAIRED_NCE,
   DISTANCES,
   type DistanceName,
   MINERS,
@@ -39,6 +40,12 @@ export interface TrainConfig {
   /** --loss cosface: the scale s and the cosine margin m (cosFace.ts). */
   cosScale: number;
   cosMargin: number;
+  /**
+   * Weight λ and temperature τ of the paired-view instance loss (pairedNce.ts) beside the class loss;
+   * with λ > 0 every batch is B/2 items in two independently augmented views. 0 = none.
+   */
+  instanceWeight: number;
+  instanceTemperature: number;
   sampler: SamplerKind;
   /** P of P x K sampling; K = batchSize / P. */
   pkClasses: number;
@@ -101,6 +108,8 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   margin: 0.5,
   cosScale: DEFAULT_COSFACE.scale,
   cosMargin: DEFAULT_COSFACE.margin,
+  instanceWeight: DEFAULT_PAIRED_NCE.weight,
+  instanceTemperature: DEFAULT_PAIRED_NCE.temperature,
   sampler: 'pk',
   pkClasses: 8,
   arch: 'seed',
@@ -159,6 +168,20 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   );
   check(Number.isFinite(c.cosScale) && c.cosScale > 0, '--cos-scale must be a positive number');
   check(Number.isFinite(c.cosMargin) && c.cosMargin >= 0, '--cos-margin must be a non-negative number');
+  check(
+    Number.isFinite(c.instanceWeight) && c.instanceWeight >= 0,
+    '--instance-weight must be a non-negative number',
+  );
+  check(
+    Number.isFinite(c.instanceTemperature) && c.instanceTemperature > 0,
+    '--instance-temperature must be a positive number',
+  );
+  if (c.instanceWeight > 0) {
+    // Its logits are cosines only between unit embeddings, as CosFace's.
+    check(isUnitNorm(c.embeddingNorm), '--instance-weight needs --embedding-norm l2|bn-l2');
+    check(c.batchSize % 2 === 0, '--instance-weight needs an even --batch (two views of each item)');
+    check(c.sampler === 'random', '--instance-weight needs --sampler random');
+  }
   check(c.sampler === 'pk' || c.sampler === 'random', '--sampler must be pk|random');
   check(c.lrSchedule === 'constant' || c.lrSchedule === 'cosine', '--lr-schedule must be constant|cosine');
   check(AUGMENTATIONS.includes(c.augment), `--augment must be one of ${AUGMENTATIONS.join('|')}`);

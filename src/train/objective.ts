@@ -1,10 +1,12 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   type CosFaceOptions,
   cosFaceLoss,
   type MinerName,
   type MinerStats,
+  type PairedNceOptions,
+  pairedNceLoss,
   softmaxCrossEntropy,
   type TripletOptions,
   tripletLoss,
@@ -51,10 +53,21 @@ export interface LossValue {
   fractionPositive?: number;
 }
 
-/** The triplet losses' options, and CosFace's (its defaults when absent). */
-export type LossOptions = TripletOptions & { cosFace?: CosFaceOptions };
+/**
+ * The triplet losses' options, CosFace's (its defaults when absent), and the paired-view instance loss
+ * added to any of them when its weight is positive (the batch is then two views of B/2 items).
+ */
+export type LossOptions = TripletOptions & { cosFace?: CosFaceOptions; instance?: PairedNceOptions };
 
 export function computeLoss(name: LossName, labels: tf.Tensor1D, out: Forward, opts: LossOptions): LossValue {
+  const value = classLoss(name, labels, out, opts);
+  const instance = opts.instance;
+  if (!instance || instance.weight === 0) return value;
+  const nce = pairedNceLoss(out.embedding, instance.temperature);
+  return { ...value, loss: tf.add(value.loss, tf.mul(instance.weight, nce)) as tf.Scalar };
+}
+
+function classLoss(name: LossName, labels: tf.Tensor1D, out: Forward, opts: LossOptions): LossValue {
   if (name === 'softmax' || name === 'cosface') {
     if (!out.logits) throw new Error(`${name} loss needs a model with a classifier head`);
     const loss =

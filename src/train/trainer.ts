@@ -15,7 +15,7 @@ import { buildNetwork, EMBEDDING_DIM } from '../model/network.ts';
 import { exportOnnx } from '../model/onnx/export.ts';
 import { embeddingMetricsTensor, unpackMetrics } from '../model/trainMetrics.ts';
 import { stepAugmentation } from './augment.ts';
-import { BatchBuilder } from './batches.ts';
+import { BatchBuilder, pairedViews } from './batches.ts';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.ts';
 import {
   CLASSIFIER_LOSSES,
@@ -131,6 +131,11 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     reducer: config.reducer === 'auto' ? undefined : config.reducer,
     cosFace: { scale: config.cosScale, margin: config.cosMargin },
   };
+  const rowsOf = (indices: ArrayLike<number>) => (config.instanceWeight > 0 ? pairedViews(indices) : indices);
+  const trainLossOpts = {
+    ...lossOpts,
+    instance: { weight: config.instanceWeight, temperature: config.instanceTemperature },
+  };
   const head = config.loss === 'softmax' ? 'softmax' : config.loss === 'cosface' ? 'cosine' : 'embedding';
 
   let model: tfl.LayersModel;
@@ -221,10 +226,10 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
         optimizer.setLearningRate(lr);
         const wantMetrics = (state.globalStep + 1) % config.logEvery === 0;
         // Sampling miners draw from a stream of their own per step, so resuming mid-epoch replays it.
-        const stepOpts = { ...lossOpts, seed: epochSeed(config.seed, epoch, MINING_STREAM + step) };
+        const stepOpts = { ...trainLossOpts, seed: epochSeed(config.seed, epoch, MINING_STREAM + step) };
 
         const { lossValue, metrics } = tf.tidy(() => {
-          const { xs, labels } = builder.build(trainSet, indices, augment);
+          const { xs, labels } = builder.build(trainSet, rowsOf(indices), augment);
           let embedding: tf.Tensor2D | undefined;
           let fpos: number | undefined;
           const lossOf = (out: Forward) => {

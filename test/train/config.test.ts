@@ -75,6 +75,19 @@ describe('--embedding-norm', () => {
       /--cos-scale/,
     );
   });
+  it('--instance-weight needs unit embeddings, random batches of an even size and a positive temperature', () => {
+    const paired = { loss: 'cosface', embeddingNorm: 'l2', sampler: 'random', instanceWeight: 0.5 } as const;
+    expect(validateConfig(config(paired)).instanceWeight).toBe(0.5);
+    expect(() => validateConfig(config({ ...paired, loss: 'batch_all', embeddingNorm: 'none' }))).toThrow(
+      /--instance-weight needs --embedding-norm/,
+    );
+    expect(() => validateConfig(config({ ...paired, sampler: 'pk' }))).toThrow(/--sampler random/);
+    expect(() => validateConfig(config({ ...paired, batchSize: 127 }))).toThrow(/even --batch/);
+    expect(() => validateConfig(config({ ...paired, instanceTemperature: 0 }))).toThrow(
+      /--instance-temperature/,
+    );
+    expect(() => validateConfig(config({ instanceWeight: -1 }))).toThrow(/--instance-weight must/);
+  });
   it('is part of the run identity; a checkpoint without it resumes as none', () => {
     const l2 = runIdentity(config({ embeddingNorm: 'l2' }));
     const { embeddingNorm: _, ...older } = runIdentity(config({}));
