@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadFashionMnist } from '../../src/data/fashionMnist.ts';
 import { loadModelSource, type ModelSource } from '../../src/eval/modelSource.ts';
+import { DEFAULT_PHOTO_SEED, evaluatePhotos } from '../../src/eval/photoEval.ts';
 import { scoreEmbedding } from '../../src/eval/run.ts';
 
 /**
@@ -13,11 +15,21 @@ import { scoreEmbedding } from '../../src/eval/run.ts';
 const QUERY_SAMPLE = 2000;
 
 /**
- * Just under what the shipped model reaches: P@1 0.916, MAP@R 0.842, kNN 0.929 on the full test set
- * (models/default/report.md) and 0.9145 / 0.8445 / 0.9305 on this sample. Issue 16's goal for the
- * default model (0.92 / 0.88 / 0.935) is not reached yet; the gate keeps it from falling back.
+ * Just under what the shipped model reaches: P@1 0.916, MAP@R 0.785, kNN 0.930 on the full test set
+ * (models/default/report.md) and 0.917 / 0.789 / 0.933 on this sample. Issue 16's goal for the default
+ * model (0.92 / 0.88 / 0.935) is not reached; the model trades MAP@R (0.842 before) for finding a
+ * photographed item (PHOTO_THRESHOLDS), and the gate keeps both from falling back.
  */
-const THRESHOLDS = { precisionAt1: 0.91, mapAtR: 0.83, knnAccuracy: 0.92 };
+const THRESHOLDS = { precisionAt1: 0.91, mapAtR: 0.77, knnAccuracy: 0.92 };
+
+/**
+ * Product photos of test items (src/data/photoLike.ts, the eval's generator and seed; its first 300 of
+ * the 1,000 in the report): the photographed item among the 10 nearest of the 10,000 test images
+ * (the report's 1,000: 0.908; this sample: 0.903), and the photos' category P@10 against the clean
+ * images' (0.992 in both).
+ */
+const PHOTOS = 300;
+const PHOTO_THRESHOLDS = { exactItemRecallAt10: 0.87, categoryP10Ratio: 0.97 };
 
 describe(`models/default on the first ${QUERY_SAMPLE} test images vs the 60,000 training images`, () => {
   let model: ModelSource | undefined;
@@ -31,5 +43,21 @@ describe(`models/default on the first ${QUERY_SAMPLE} test images vs the 60,000 
     expect(m.precisionAt1).toBeGreaterThanOrEqual(THRESHOLDS.precisionAt1);
     expect(m.mapAtR).toBeGreaterThanOrEqual(THRESHOLDS.mapAtR);
     expect(m.knnAccuracy).toBeGreaterThanOrEqual(THRESHOLDS.knnAccuracy);
+  });
+
+  it(`finds the photographed item for ${PHOTOS} product photos`, { timeout: 600_000 }, async () => {
+    model ??= await loadModelSource('models/default', { engine: 'onnx', tfjsBackend: '', threads: 2 });
+    const { test, train } = await loadFashionMnist();
+    const testVectors = await model.source.embedImages(test);
+    const trainVectors = await model.source.embedImages(train);
+    const r = await evaluatePhotos(model.source, test, train, testVectors, trainVectors, {
+      count: PHOTOS,
+      seed: DEFAULT_PHOTO_SEED,
+    });
+    const inTest = r.exactItem.find((e) => e.catalog === 'test');
+    expect(inTest?.catalogCount).toBe(test.count);
+    expect(inTest?.recallAt10.overall).toBeGreaterThanOrEqual(PHOTO_THRESHOLDS.exactItemRecallAt10);
+    const { photo, clean } = r.categoryPrecisionAt10;
+    expect(photo.overall / clean.overall).toBeGreaterThanOrEqual(PHOTO_THRESHOLDS.categoryP10Ratio);
   });
 });
