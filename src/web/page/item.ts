@@ -22,6 +22,8 @@ import { type Route, routeHash, type View } from './view.ts';
 
 /** Most items kept in the trail. */
 export const TRAIL_MAX = 12;
+/** The most results a search may ask for (`k` in src/server/schemas.ts). */
+const API_MAX_K = 100;
 
 type Pick = 'like' | 'dislike';
 
@@ -152,13 +154,16 @@ export function itemView(): View {
     const positive = [id, ...[...picks.like.keys()].filter((p) => p !== id)];
     const negative = [...picks.dislike.keys()].filter((n) => !positive.includes(n));
     const refined = positive.length > 1 || negative.length > 0;
+    // The walk's earlier steps are not offered again: asked for beyond k and dropped here.
+    const walked = new Set(trail);
+    const asked = { ...options, k: Math.min(options.k + walked.size, API_MAX_K) };
     recs.setAttribute('aria-busy', 'true');
     say(status, 'Loading recommendations…');
     let answer: SearchResponse;
     try {
       answer = refined
-        ? await api.recommend(positive, negative, options)
-        : await api.recommendationsFor(id, options);
+        ? await api.recommend(positive, negative, asked)
+        : await api.recommendationsFor(id, asked);
     } catch (err) {
       if (!seq.current(ticket)) return;
       recs.setAttribute('aria-busy', 'false');
@@ -170,19 +175,22 @@ export function itemView(): View {
     const nextTrail = [...trail, id].slice(-TRAIL_MAX).join(',');
     fill(
       recs,
-      answer.results.map((r) => {
-        known.set(r.id, r);
-        return card(r, routeHash('item', [r.id], { trail: nextTrail }), [
-          pickButton(r, 'like'),
-          pickButton(r, 'dislike'),
-        ]);
-      }),
+      answer.results
+        .filter((r) => !walked.has(r.id))
+        .slice(0, options.k)
+        .map((r) => {
+          known.set(r.id, r);
+          return card(r, routeHash('item', [r.id], { trail: nextTrail }), [
+            pickButton(r, 'like'),
+            pickButton(r, 'dislike'),
+          ]);
+        }),
     );
     recs.setAttribute('aria-busy', 'false');
     const how = refined
       ? ` refined by ${plural(picks.like.size, 'like')} and ${plural(picks.dislike.size, 'dislike')}`
       : '';
-    say(status, `${plural(answer.results.length, 'recommendation')}${describeOptions(options)}${how}.`);
+    say(status, `${plural(recs.children.length, 'recommendation')}${describeOptions(options)}${how}.`);
   }
 
   async function open(id: string, trail: string[]): Promise<void> {
