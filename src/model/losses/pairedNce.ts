@@ -8,7 +8,7 @@ export interface PairedNceOptions {
   temperature: number;
 }
 
-export const DEFAULT_PAIRED_NCE: PairedNceOptions = { weight: 0, temperature: 0.1 };
+export const DEFAULT_PAIRED_NCE: PairedNceOptions = { weight: 0, temperature: 0.2 };
 
 /** Row r's partner in a batch of `rows` laid out as [first views; second views]. */
 export const partnerOf = (r: number, rows: number): number => (r + rows / 2) % rows;
