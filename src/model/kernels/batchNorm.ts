@@ -27,48 +27,52 @@ function rowsCols(x: TensorInfo): { rows: number; cols: number } {
   return { rows: util.sizeFromShape(x.shape) / cols, cols };
 }
 
-function config<I>(kernelName: string, run: (inputs: I, backend: BackendWasm) => TensorInfo): KernelConfig {
+/** A wasm kernel; `p` gives a tensor's byte offset in the backend's heap. */
+function config<I>(
+  kernelName: string,
+  run: (inputs: I, backend: BackendWasm, p: (t: TensorInfo) => number) => TensorInfo,
+): KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
     kernelFunc: (({ inputs, backend }: Backend & { inputs: I }) =>
-      run(inputs, backend)) as unknown as KernelFunc,
+      run(inputs, backend, (t) => ptr(backend, t))) as unknown as KernelFunc,
   };
 }
 
 export const batchNormKernelConfigs: readonly KernelConfig[] = [
-  config<{ x: TensorInfo; mean: TensorInfo }>(BATCH_NORM_KERNELS.centredSquares, ({ x, mean }, backend) => {
-    const { rows, cols } = rowsCols(x);
-    const out = backend.makeOutput([cols], 'float32');
-    layoutKernels(backend).centredSquares(ptr(backend, x), ptr(backend, mean), ptr(backend, out), rows, cols);
-    return out;
-  }),
+  config<{ x: TensorInfo; mean: TensorInfo }>(
+    BATCH_NORM_KERNELS.centredSquares,
+    ({ x, mean }, backend, p) => {
+      const { rows, cols } = rowsCols(x);
+      const out = backend.makeOutput([cols], 'float32');
+      layoutKernels(backend).centredSquares(p(x), p(mean), p(out), rows, cols);
+      return out;
+    },
+  ),
   config<{ dy: TensorInfo; x: TensorInfo; mean: TensorInfo }>(
     BATCH_NORM_KERNELS.centredDots,
-    ({ dy, x, mean }, backend) => {
+    ({ dy, x, mean }, backend, p) => {
       const { rows, cols } = rowsCols(x);
       const out = backend.makeOutput([2 * cols], 'float32');
-      const p = (t: TensorInfo) => ptr(backend, t);
       layoutKernels(backend).centredDots(p(dy), p(x), p(mean), p(out), rows, cols);
       return out;
     },
   ),
   config<{ x: TensorInfo; a: TensorInfo; b: TensorInfo }>(
     BATCH_NORM_KERNELS.channelAffine,
-    ({ x, a, b }, backend) => {
+    ({ x, a, b }, backend, p) => {
       const { rows, cols } = rowsCols(x);
       const y = backend.makeOutput(x.shape, 'float32');
-      const p = (t: TensorInfo) => ptr(backend, t);
       layoutKernels(backend).channelAffine(p(x), p(a), p(b), p(y), rows, cols);
       return y;
     },
   ),
   config<{ dy: TensorInfo; x: TensorInfo; a: TensorInfo; b: TensorInfo; d: TensorInfo }>(
     BATCH_NORM_KERNELS.channelAffine2,
-    ({ dy, x, a, b, d }, backend) => {
+    ({ dy, x, a, b, d }, backend, p) => {
       const { rows, cols } = rowsCols(x);
       const dx = backend.makeOutput(x.shape, 'float32');
-      const p = (t: TensorInfo) => ptr(backend, t);
       layoutKernels(backend).channelAffine2(p(dy), p(x), p(a), p(b), p(d), p(dx), rows, cols);
       return dx;
     },
