@@ -187,11 +187,10 @@ export function batchNormTraining<T extends tf.Tensor>(
     const g = (gammaIn as tf.Tensor1D).dataSync();
     const b = (betaIn as tf.Tensor1D).dataSync();
     const sums = total(tf.sum(input, axes).dataSync() as Float32Array);
-    const mean = tf.tensor1d(perChannel(channels, (c) => sums[c] / n));
-    const mu = mean.dataSync();
+    const mu = perChannel(channels, (c) => sums[c] / n);
+    const mean = tf.tensor1d(mu);
     const squares = total(pass.centredSquares(input, mean).dataSync() as Float32Array);
-    const variance = tf.tensor1d(perChannel(channels, (c) => squares[c] / n));
-    const v = variance.dataSync();
+    const v = perChannel(channels, (c) => squares[c] / n);
     const inv = perChannel(channels, (c) => 1 / Math.sqrt(v[c] + epsilon));
     const scale = perChannel(channels, (c) => g[c] * inv[c]);
     const y = pass.channelAffine(
@@ -199,26 +198,29 @@ export function batchNormTraining<T extends tf.Tensor>(
       tf.tensor1d(scale),
       tf.tensor1d(perChannel(channels, (c) => b[c] - mu[c] * scale[c])),
     );
-    (save as tf.GradSaveFunc)([input, mean, tf.tensor1d(inv), gammaIn as tf.Tensor1D]);
+    // The tensors the backward's pass reads; its per-channel arithmetic uses mu, inv and scale above.
+    (save as tf.GradSaveFunc)([input, mean]);
     stats.mean = tf.keep(mean);
-    stats.variance = tf.keep(variance);
+    stats.variance = tf.keep(tf.tensor1d(v));
     return {
       value: y,
       gradFunc: (dy, saved) => {
-        const [xs, meanT, invT, gam] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const [xs, meanT] = saved as [tf.Tensor, tf.Tensor1D];
         const local = pass.centredDots(dy as tf.Tensor, xs, meanT).dataSync() as Float32Array;
-        const s = invT.dataSync();
-        const m = meanT.dataSync();
-        const gm = gam.dataSync();
         // dβ = Σ dy and dγ = Σ dy·x̂ of this shard; the input gradient needs the whole batch's.
         const dBeta = local.slice(0, channels);
-        const dGamma = perChannel(channels, (c) => local[channels + c] * s[c]);
+        const dGamma = perChannel(channels, (c) => local[channels + c] * inv[c]);
         const all = total(local);
-        const k = perChannel(channels, (c) => gm[c] * s[c]);
-        // dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) with x̂ = (x − μ)σ⁻¹, as dy·k + x·bx + d.
-        const bx = perChannel(channels, (c) => (-k[c] * s[c] * s[c] * all[channels + c]) / n);
-        const d = perChannel(channels, (c) => (-k[c] * all[c]) / n - bx[c] * m[c]);
-        const dx = pass.channelAffine2(dy as tf.Tensor, xs, tf.tensor1d(k), tf.tensor1d(bx), tf.tensor1d(d));
+        // dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)) with k = γσ⁻¹ (scale) and x̂ = (x − μ)σ⁻¹, as dy·k + x·bx + d.
+        const bx = perChannel(channels, (c) => (-scale[c] * inv[c] * inv[c] * all[channels + c]) / n);
+        const d = perChannel(channels, (c) => (-scale[c] * all[c]) / n - bx[c] * mu[c]);
+        const dx = pass.channelAffine2(
+          dy as tf.Tensor,
+          xs,
+          tf.tensor1d(scale),
+          tf.tensor1d(bx),
+          tf.tensor1d(d),
+        );
         return [dx, tf.tensor1d(dGamma), tf.tensor1d(dBeta)];
       },
     };

@@ -173,24 +173,22 @@ export function itemView(): View {
     }
     if (!seq.current(ticket)) return;
     const nextTrail = [...trail, id].slice(-TRAIL_MAX).join(',');
+    const shown = answer.results.filter((r) => !walked.has(r.id)).slice(0, options.k);
     fill(
       recs,
-      answer.results
-        .filter((r) => !walked.has(r.id))
-        .slice(0, options.k)
-        .map((r) => {
-          known.set(r.id, r);
-          return card(r, routeHash('item', [r.id], { trail: nextTrail }), [
-            pickButton(r, 'like'),
-            pickButton(r, 'dislike'),
-          ]);
-        }),
+      shown.map((r) => {
+        known.set(r.id, r);
+        return card(r, routeHash('item', [r.id], { trail: nextTrail }), [
+          pickButton(r, 'like'),
+          pickButton(r, 'dislike'),
+        ]);
+      }),
     );
     recs.setAttribute('aria-busy', 'false');
     const how = refined
       ? ` refined by ${plural(picks.like.size, 'like')} and ${plural(picks.dislike.size, 'dislike')}`
       : '';
-    say(status, `${plural(recs.children.length, 'recommendation')}${describeOptions(options)}${how}.`);
+    say(status, `${plural(shown.length, 'recommendation')}${describeOptions(options)}${how}.`);
   }
 
   async function open(id: string, trail: string[]): Promise<void> {
