@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../../src/model/kernels/index.ts';
+import { winogradFilter } from '../../src/model/kernels/winograd.ts';
 import { values } from './values.ts';
 
 type Pad = 'same' | 'valid' | number[][];
@@ -62,6 +63,11 @@ const FIXED: Case[] = [
   { x: [1, 6, 6, 6], f: [2, 2, 6, 3], stride: 3, pad: PAD_2130 },
   { x: [1, 6, 6, 2], f: [2, 2, 2, 8], stride: 3, pad: PAD_2130 },
   { x: [1, 6, 6, 2], f: [2, 2, 2, 3], stride: 3, pad: PAD_2130 },
+  // 3x3 stride 1 by Winograd (forward and dx): odd sizes, asymmetric padding, several passes of tiles.
+  { x: [2, 7, 7, 64], f: [3, 3, 64, 64], stride: 1, pad: 'same' },
+  { x: [1, 9, 6, 8], f: [3, 3, 8, 16], stride: 1, pad: 'valid' },
+  { x: [3, 5, 8, 4], f: [3, 3, 4, 8], stride: 1, pad: PAD_2130 },
+  { x: [3, 9, 9, 64], f: [3, 3, 64, 8], stride: 1, pad: 'same' },
   {
     x: [2, 5, 7, 3],
     f: [3, 2, 3, 2],
@@ -164,5 +170,37 @@ describe('wasm convolution kernels (forward, both gradients) match the cpu backe
     tf.setBackend('wasm');
     expect(tf.memory().numTensors).toBe(before);
     expect(backend.numDataIds()).toBe(idsBefore);
+  });
+});
+
+describe('winogradFilter', () => {
+  it('is G w Gᵀ: a filter of ones gives the outer product of G’s row sums (1, 3/2, 1/2, 1)', () => {
+    const u = new Float32Array(16);
+    winogradFilter(new Float32Array(9).fill(1), 1, u);
+    const rows = [1, 1.5, 0.5, 1];
+    expect(Array.from(u)).toEqual(rows.flatMap((a) => rows.map((b) => a * b)));
+  });
+
+  it('matches the naive G w Gᵀ for each of several interleaved filters', () => {
+    const g = [
+      [1, 0, 0],
+      [0.5, 0.5, 0.5],
+      [0.5, -0.5, 0.5],
+      [0, 0, 1],
+    ];
+    const n = 3;
+    const filter = values(9 * n, 5);
+    const u = new Float32Array(16 * n);
+    winogradFilter(filter, n, u);
+    for (let e = 0; e < n; e++) {
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          let sum = 0;
+          for (let a = 0; a < 3; a++)
+            for (let b = 0; b < 3; b++) sum += g[i][a] * filter[(a * 3 + b) * n + e] * g[j][b];
+          expect(u[(i * 4 + j) * n + e]).toBeCloseTo(sum, 6);
+        }
+      }
+    }
   });
 });

@@ -8,37 +8,15 @@ import {
   padInput,
   pixelOffsets,
 } from './layout.ts';
+import { offsetTable } from './offsetTables.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
 import { free, heapArray, heapF32, wrapWasmKernel } from './wasmOps.ts';
+import { winogradApplies, winogradConv2D } from './winograd.ts';
 
 /** The tile width of layout.wat's convolution loops: output channels must be a multiple of it. */
 export const TILE_CHANNELS = 8;
 
 const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
-
-/**
- * The offset tables depend on the geometry only, and a training step meets the same few
- * geometries every time: computing them took 0.2 ms per convolution at batch 128.
- */
-const tables = new Map<string, Int32Array>();
-const TABLES_KEPT = 64;
-
-function offsetTable(
-  kind: 'rows' | 'pixels',
-  g: ConvGeometry,
-  length: number,
-  fill: (g: ConvGeometry, length: number, out: Int32Array) => void,
-): Int32Array {
-  const key = `${kind} ${length} ${Object.values(g).join(',')}`;
-  let table = tables.get(key);
-  if (table === undefined) {
-    if (tables.size >= TABLES_KEPT) tables.clear();
-    table = new Int32Array(length);
-    fill(g, length, table);
-    tables.set(key, table);
-  }
-  return table;
-}
 
 /**
  * What the direct convolution loops read: x zero-padded so that no tap needs a bounds check, and
@@ -60,6 +38,7 @@ export function directConvInputs(
 }
 
 function directConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+  if (winogradApplies(g)) return winogradConv2D(backend, x, filter, g);
   const real = g.batch * g.outH * g.outW;
   const pixels = roundUp4(real);
   const { xp, rowOff } = directConvInputs(backend, x, g);

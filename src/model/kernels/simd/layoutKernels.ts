@@ -106,6 +106,24 @@ export interface LayoutKernels {
     cols: number,
   ): void;
   sumMiddle(src: number, dst: number, outer: number, rows: number, cols: number, scale: number): void;
+  winogradInput(
+    xp: number,
+    tileOff: number,
+    count: number,
+    c: number,
+    rowBytes: number,
+    v: number,
+    plane: number,
+  ): void;
+  winogradOutput(
+    m: number,
+    tileOut: number,
+    count: number,
+    k: number,
+    rowBytes: number,
+    y: number,
+    plane: number,
+  ): void;
 }
 
 // The project's TypeScript libs (ES2023, no DOM) declare no WebAssembly global: the little used here, typed.

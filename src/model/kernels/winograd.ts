@@ -1,0 +1,165 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { type ConvGeometry, paddedInputSize, padInput } from './layout.ts';
+import { offsetTable } from './offsetTables.ts';
+import { layoutKernels, ptr } from './simd/layoutKernels.ts';
+import { free, heapArray, heapF32 } from './wasmOps.ts';
+
+/**
+ * 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2
+ * block of outputs costs 16 multiplies per (input, output) channel pair instead of 36. The input's 4x4
+ * patches and the filter are transformed, the 16 transformed positions are 16 independent matrix
+ * products over the channels (layout.wat's convForward loop), and the output transform sums them back.
+ * 128-bit wasm SIMD has half the multiply width of the AVX2 code PyTorch runs on these machines,
+ * so fewer multiplies is where the remaining speed is.
+ */
+
+/** Positions of a transformed 4x4 tile. */
+const POSITIONS = 16;
+/** Tiles per pass, sized so that a pass's transformed input and products (16 planes each) stay in L2. */
+const PASS_FLOATS = 65536;
+/**
+ * Bytes between two planes beyond their data: the transforms touch all 16 planes for each tile, and
+ * plane sizes that are multiples of 4 KiB would put those 16 streams in one 8-way L1 set.
+ */
+const PLANE_SKEW = 64;
+
+/** The convolutions this path computes: 3x3, stride 1, channels in whole SIMD vectors. */
+export function winogradApplies(g: ConvGeometry): boolean {
+  return g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.inC % 4 === 0;
+}
+
+/** G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], the filter transform of F(2x2, 3x3). */
+const G = [
+  [1, 0, 0],
+  [0.5, 0.5, 0.5],
+  [0.5, -0.5, 0.5],
+  [0, 0, 1],
+];
+
+/**
+ * U[p] = (G w Gᵀ)[p] for every (c, k) of a [3, 3, C, K] filter: 16 planes of [C, K], p = 4i + j,
+ * the layout the products read as their weights.
+ */
+export function winogradFilter(filter: Float32Array, channels: number, out: Float32Array): void {
+  const n = channels;
+  const w = new Float64Array(9);
+  const half = new Float64Array(12);
+  for (let e = 0; e < n; e++) {
+    for (let t = 0; t < 9; t++) w[t] = filter[t * n + e];
+    for (let i = 0; i < 4; i++) {
+      for (let b = 0; b < 3; b++) half[i * 3 + b] = G[i][0] * w[b] + G[i][1] * w[3 + b] + G[i][2] * w[6 + b];
+    }
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 4; j++) {
+        const h = i * 3;
+        out[(i * 4 + j) * n + e] = half[h] * G[j][0] + half[h + 1] * G[j][1] + half[h + 2] * G[j][2];
+      }
+    }
+  }
+}
+
+/** Output rows and columns rounded up to whole 2x2 tiles. */
+function tiled(g: ConvGeometry): ConvGeometry {
+  return { ...g, outH: 2 * Math.ceil(g.outH / 2), outW: 2 * Math.ceil(g.outW / 2) };
+}
+
+/**
+ * Byte offsets of every tile's 4x4 patch in the padded input (`inC` channels) or of its 2x2 outputs
+ * in the tiled output (`outC`), tiles in NHW order, `length` rounded up to 4 with the last repeated
+ * (a repeated tile computes and writes the same values again).
+ */
+function tileOffsets(side: 'input' | 'output') {
+  return (t: ConvGeometry, length: number, out: Int32Array) => {
+    const tilesH = t.outH / 2;
+    const tilesW = t.outW / 2;
+    const { hp, wp } = side === 'input' ? paddedInputSize(t) : { hp: t.outH, wp: t.outW };
+    const channels = side === 'input' ? t.inC : t.outC;
+    const real = t.batch * tilesH * tilesW;
+    for (let q = 0; q < length; q++) {
+      const k = Math.min(q, real - 1);
+      const tx = k % tilesW;
+      const rest = (k - tx) / tilesW;
+      const ty = rest % tilesH;
+      const n = (rest - ty) / tilesH;
+      out[q] = ((n * hp + 2 * ty) * wp + 2 * tx) * channels * 4;
+    }
+  };
+}
+
+const strided = (stride: number) => (_g: ConvGeometry, length: number, out: Int32Array) => {
+  for (let i = 0; i < length; i++) out[i] = i * stride;
+};
+
+function table(backend: BackendWasm, values: Int32Array): TensorInfo {
+  const info = backend.makeOutput([values.length], 'int32');
+  heapArray(backend, info).set(values);
+  return info;
+}
+
+const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+export function winogradConv2D(
+  backend: BackendWasm,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+): TensorInfo {
+  const t = tiled(g);
+  const { inC, outC } = g;
+  const tiles = t.batch * (t.outH / 2) * (t.outW / 2);
+  const pass = Math.max(4, Math.floor(PASS_FLOATS / (POSITIONS * Math.max(inC, outC)) / 4) * 4);
+  const { hp, wp } = paddedInputSize(t);
+
+  const xp = backend.makeOutput([t.batch, hp, wp, inC], 'float32');
+  const u = backend.makeOutput([POSITIONS, inC, outC], 'float32');
+  const skew = PLANE_SKEW / 4;
+  const v = backend.makeOutput([POSITIONS, pass * inC + skew], 'float32');
+  const m = backend.makeOutput([POSITIONS, pass * outC + skew], 'float32');
+  const tileIn = table(backend, offsetTable('winograd in', t, roundUp4(tiles), tileOffsets('input')));
+  const tileOut = table(backend, offsetTable('winograd out', t, roundUp4(tiles), tileOffsets('output')));
+  const pixOff = table(backend, offsetTable(`stride ${inC * 4}`, t, pass, strided(inC * 4)));
+  const rowOff = table(backend, offsetTable('stride 4', t, inC, strided(4)));
+  const exact = t.outH === g.outH && t.outW === g.outW;
+  const out = backend.makeOutput([g.batch, g.outH, g.outW, outC], 'float32');
+  const y = exact ? out : backend.makeOutput([t.batch, t.outH, t.outW, outC], 'float32');
+  padInput(heapF32(backend, x), t, heapF32(backend, xp));
+  winogradFilter(heapF32(backend, filter), inC * outC, heapF32(backend, u));
+
+  const lk = layoutKernels(backend);
+  const [xpP, uP, vP, mP, inP, outP] = [xp, u, v, m, tileIn, tileOut].map((info) => ptr(backend, info));
+  for (let start = 0; start < tiles; start += pass) {
+    const count = roundUp4(Math.min(pass, tiles - start));
+    const vPlane = count * inC * 4 + PLANE_SKEW;
+    const mPlane = count * outC * 4 + PLANE_SKEW;
+    lk.winogradInput(xpP, inP + start * 4, count, inC, wp * inC * 4, vP, vPlane);
+    for (let p = 0; p < POSITIONS; p++) {
+      lk.convForward(
+        vP + p * vPlane,
+        uP + p * inC * outC * 4,
+        mP + p * mPlane,
+        ptr(backend, pixOff),
+        ptr(backend, rowOff),
+        count,
+        inC,
+        outC,
+      );
+    }
+    lk.winogradOutput(mP, outP + start * 4, count, outC, t.outW * outC * 4, ptr(backend, y), mPlane);
+  }
+  if (!exact) cropTiles(heapF32(backend, y), t, g, heapF32(backend, out));
+  free(backend, xp, u, v, m, tileIn, tileOut, pixOff, rowOff);
+  if (y !== out) free(backend, y);
+  return out;
+}
+
+/** The real outputs out of the tiled ones (odd output sizes). */
+function cropTiles(y: Float32Array, t: ConvGeometry, g: ConvGeometry, out: Float32Array): void {
+  const row = g.outW * g.outC;
+  for (let n = 0; n < g.batch; n++) {
+    for (let r = 0; r < g.outH; r++) {
+      const src = (n * t.outH + r) * t.outW * g.outC;
+      out.set(y.subarray(src, src + row), (n * g.outH + r) * row);
+    }
+  }
+}
