@@ -7,6 +7,7 @@ import { DataFileError } from '../errors.ts';
 // Register the custom layers saved models reference by class name: FastBatchNorm ('improved'),
 // L2Normalize (--embedding-norm l2), CosineLogits (--loss cosface).
 import './batchNorm.ts';
+import './conv2d.ts';
 import './cosineLogits.ts';
 import './l2Normalize.ts';
 

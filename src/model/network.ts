@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes.ts';
 import { FastBatchNorm } from './batchNorm.ts';
+import { Conv2D } from './conv2d.ts';
 import { CosineLogits } from './cosineLogits.ts';
 import { L2Normalize } from './l2Normalize.ts';
 
@@ -52,7 +53,7 @@ function seeder(seed: number, init: Init): () => Initializer {
 
 function seedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTensor {
   const conv = (filters: number, strides: number, name: string) =>
-    tfl.layers.conv2d({
+    new Conv2D({
       filters,
       kernelSize: 3,
       strides,
@@ -72,17 +73,15 @@ function improvedTrunk(x: SymbolicTensor, init: () => Initializer): SymbolicTens
   const convBnRelu = (input: SymbolicTensor, filters: number, strides: number) => {
     block++;
     // No conv bias: the batch norm's beta plays that role.
-    const c = tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: 3,
-        strides,
-        padding: 'same',
-        useBias: false,
-        kernelInitializer: init(),
-        name: `conv${block}`,
-      })
-      .apply(input) as SymbolicTensor;
+    const c = new Conv2D({
+      filters,
+      kernelSize: 3,
+      strides,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(),
+      name: `conv${block}`,
+    }).apply(input) as SymbolicTensor;
     const b = new FastBatchNorm({ name: `bn${block}` }).apply(c) as SymbolicTensor;
     return tfl.layers.reLU({ name: `relu${block}` }).apply(b) as SymbolicTensor;
   };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../../src/model/kernels/index.ts';
-import { winogradFilter } from '../../src/model/kernels/winograd.ts';
+import { filterFromPositions, winogradFilter } from '../../src/model/kernels/winograd.ts';
 import { values } from './values.ts';
 
 type Pad = 'same' | 'valid' | number[][];
@@ -202,5 +202,13 @@ describe('winogradFilter', () => {
         }
       }
     }
+  });
+});
+
+describe('filterFromPositions', () => {
+  it('is Aᵀ M A of F(3x3, 2x2): positions of ones give the outer product of Aᵀ’s row sums (3, 0, 3)', () => {
+    const out = new Float32Array(9);
+    filterFromPositions(new Float32Array(16).fill(1), 1, out);
+    expect(Array.from(out)).toEqual([9, 0, 9, 0, 0, 0, 9, 0, 9]);
   });
 });

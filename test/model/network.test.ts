@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Conv2D } from '../../src/model/conv2d.ts';
 import { buildNetwork, EMBEDDING_DIM, embeddingModel } from '../../src/model/network.ts';
 import { trainingView } from '../../src/train/objective.ts';
 
@@ -144,5 +145,53 @@ describe('buildNetwork embeddingNorm', () => {
     expect(model.layers.at(-1)?.name).toBe('embedding');
     expect(model.layers.at(-1)?.getClassName()).toBe('FastBatchNorm');
     expect((model.predict(x) as tf.Tensor).shape).toEqual([6, EMBEDDING_DIM]);
+  });
+});
+
+describe('Conv2D', () => {
+  it("network H's training gradients compute no gradient of the image, one input gradient per later conv", async () => {
+    const model = buildNetwork({ arch: 'improved', seed: 3 });
+    const images = tf.tensor4d(
+      Array.from({ length: 4 * 784 }, (_, i) => Math.sin(i)),
+      [4, 28, 28, 1],
+    );
+    const loss = () => tf.sum(tf.square(model.apply(images, { training: true }) as tf.Tensor)) as tf.Scalar;
+    const info = await tf.profile(() => tf.dispose(tf.variableGrads(loss).grads));
+    const calls = (name: string) => info.kernels.filter((k) => k.name === name).length;
+    expect(calls('Conv2DBackpropFilter')).toBe(5);
+    expect(calls('Conv2DBackpropInput')).toBe(4);
+  });
+
+  it('has the fused op’s output and gradients, and a saved and loaded model keeps the class', async () => {
+    const layer = new Conv2D({ filters: 8, kernelSize: 3, padding: 'same', useBias: false });
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 6 * 6 * 4 }, (_, i) => Math.cos(i)),
+      [2, 6, 6, 4],
+    );
+    layer.apply(x);
+    const [kernel] = layer.getWeights() as tf.Tensor4D[];
+    const fused = (input: tf.Tensor, filter: tf.Tensor) =>
+      tf.sum(
+        tf.square(
+          tf.fused.conv2d({
+            x: input as tf.Tensor4D,
+            filter: filter as tf.Tensor4D,
+            strides: 1,
+            pad: 'same',
+          }),
+        ),
+      );
+    const viaLayer = (input: tf.Tensor) => tf.sum(tf.square(layer.apply(input) as tf.Tensor));
+    const close = (a: tf.Tensor, b: tf.Tensor) =>
+      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-4);
+    close(viaLayer(x), fused(x, kernel));
+    close(tf.grad(viaLayer)(x), tf.grad((input: tf.Tensor) => fused(input, kernel))(x));
+    const [kernelGrad] = Object.values(tf.variableGrads(() => viaLayer(x) as tf.Scalar).grads);
+    close(kernelGrad, tf.grad((filter: tf.Tensor) => fused(x, filter))(kernel));
+
+    const model = buildNetwork({ arch: 'improved', seed: 3 });
+    const loaded = await tfl.models.modelFromJSON({ modelTopology: model.toJSON(null, false) } as never);
+    expect(loaded.getLayer('conv1')).toBeInstanceOf(Conv2D);
+    expect(loaded.getLayer('conv1').getClassName()).toBe('Conv2D');
   });
 });

@@ -10,6 +10,7 @@ import { directConvInputs, TILE_CHANNELS } from './directConv.ts';
 import { type ConvGeometry, geometry, paddedInputSize } from './layout.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
 import { free, heapF32, reshape, runWasm } from './wasmOps.ts';
+import { winogradApplies, winogradFilterGrad } from './winograd.ts';
 
 function conv2DBackpropFilter(args: {
   inputs: { x: TensorInfo; dy: TensorInfo };
@@ -32,9 +33,10 @@ function conv2DBackpropFilter(args: {
       dimRoundingMode,
     ),
   );
-  return g.outC % TILE_CHANNELS === 0
-    ? directFilterGrad(backend, x, dy, g, filterShape)
-    : im2colFilterGrad(backend, x, dy, g, filterShape);
+  if (g.outC % TILE_CHANNELS !== 0) return im2colFilterGrad(backend, x, dy, g, filterShape);
+  return winogradApplies(g)
+    ? winogradFilterGrad(backend, x, dy, g, filterShape)
+    : directFilterGrad(backend, x, dy, g, filterShape);
 }
 
 /**

@@ -99,40 +99,49 @@ function table(backend: BackendWasm, values: Int32Array): TensorInfo {
 
 const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
+/** Both directions' tiling: whole 2x2 tiles of output, x padded for them, every tile's patch offset. */
+function tiledInput(backend: BackendWasm, x: TensorInfo, g: ConvGeometry) {
+  const t = tiled(g);
+  const tiles = t.batch * (t.outH / 2) * (t.outW / 2);
+  const pass = Math.max(4, Math.floor(PASS_FLOATS / (POSITIONS * Math.max(g.inC, g.outC)) / 4) * 4);
+  const { hp, wp } = paddedInputSize(t);
+  const xp = backend.makeOutput([t.batch, hp, wp, g.inC], 'float32');
+  padInput(heapF32(backend, x), t, heapF32(backend, xp));
+  const tileIn = table(backend, offsetTable('winograd in', t, roundUp4(tiles), tileOffsets('input')));
+  const tileOut = table(backend, offsetTable('winograd out', t, roundUp4(tiles), tileOffsets('output')));
+  const planes = (channels: number) =>
+    backend.makeOutput([POSITIONS, pass * channels + PLANE_SKEW / 4], 'float32');
+  return { t, tiles, pass, inRowBytes: wp * g.inC * 4, xp, tileIn, tileOut, planes };
+}
+
+const planeBytes = (count: number, channels: number) => count * channels * 4 + PLANE_SKEW;
+
 export function winogradConv2D(
   backend: BackendWasm,
   x: TensorInfo,
   filter: TensorInfo,
   g: ConvGeometry,
 ): TensorInfo {
-  const t = tiled(g);
   const { inC, outC } = g;
-  const tiles = t.batch * (t.outH / 2) * (t.outW / 2);
-  const pass = Math.max(4, Math.floor(PASS_FLOATS / (POSITIONS * Math.max(inC, outC)) / 4) * 4);
-  const { hp, wp } = paddedInputSize(t);
-
-  const xp = backend.makeOutput([t.batch, hp, wp, inC], 'float32');
+  const { t, tiles, pass, inRowBytes, xp, tileIn, tileOut, planes } = tiledInput(backend, x, g);
   const u = backend.makeOutput([POSITIONS, inC, outC], 'float32');
-  const skew = PLANE_SKEW / 4;
-  const v = backend.makeOutput([POSITIONS, pass * inC + skew], 'float32');
-  const m = backend.makeOutput([POSITIONS, pass * outC + skew], 'float32');
-  const tileIn = table(backend, offsetTable('winograd in', t, roundUp4(tiles), tileOffsets('input')));
-  const tileOut = table(backend, offsetTable('winograd out', t, roundUp4(tiles), tileOffsets('output')));
+  const v = planes(inC);
+  const m = planes(outC);
   const pixOff = table(backend, offsetTable(`stride ${inC * 4}`, t, pass, strided(inC * 4)));
   const rowOff = table(backend, offsetTable('stride 4', t, inC, strided(4)));
   const exact = t.outH === g.outH && t.outW === g.outW;
   const out = backend.makeOutput([g.batch, g.outH, g.outW, outC], 'float32');
   const y = exact ? out : backend.makeOutput([t.batch, t.outH, t.outW, outC], 'float32');
-  padInput(heapF32(backend, x), t, heapF32(backend, xp));
   winogradFilter(heapF32(backend, filter), inC * outC, heapF32(backend, u));
 
   const lk = layoutKernels(backend);
   const [xpP, uP, vP, mP, inP, outP] = [xp, u, v, m, tileIn, tileOut].map((info) => ptr(backend, info));
   for (let start = 0; start < tiles; start += pass) {
+    // Whole groups of 4 tiles for convForward; a repeated tile writes the same outputs again.
     const count = roundUp4(Math.min(pass, tiles - start));
-    const vPlane = count * inC * 4 + PLANE_SKEW;
-    const mPlane = count * outC * 4 + PLANE_SKEW;
-    lk.winogradInput(xpP, inP + start * 4, count, inC, wp * inC * 4, vP, vPlane);
+    const vPlane = planeBytes(count, inC);
+    const mPlane = planeBytes(count, outC);
+    lk.winogradInput(xpP, inP + start * 4, count, inC, inRowBytes, vP, vPlane);
     for (let p = 0; p < POSITIONS; p++) {
       lk.convForward(
         vP + p * vPlane,
@@ -151,6 +160,109 @@ export function winogradConv2D(
   free(backend, xp, u, v, m, tileIn, tileOut, pixOff, rowOff);
   if (y !== out) free(backend, y);
   return out;
+}
+
+/** Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 1], the output transform of F(3x3, 2x2). */
+const A_T_FILTER = [
+  [1, 1, 1, 0],
+  [0, 1, -1, 0],
+  [0, 1, 1, 1],
+];
+
+/**
+ * dW by F(3x3, 2x2), the same trick the other way round: each 2x2 tile of dy meets its 4x4 input patch
+ * in 16 products instead of 36 (the patches are winogradInput's, dy's tiles are transformed by
+ * winogradGradTiles), the 16 positions are summed over all tiles by convFilterGrad, and Aᵀ M A gives
+ * the 3x3 taps.
+ */
+export function winogradFilterGrad(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  filterShape: number[],
+): TensorInfo {
+  const { inC, outC } = g;
+  const { t, tiles, pass, inRowBytes, xp, tileIn, tileOut, planes } = tiledInput(backend, x, g);
+  const exact = t.outH === g.outH && t.outW === g.outW;
+  // dy on whole tiles: the extra outputs' zeros add nothing to the sums.
+  const dyt = exact ? dy : backend.makeOutput([t.batch, t.outH, t.outW, outC], 'float32');
+  if (dyt !== dy) padTiles(heapF32(backend, dy), g, t, heapF32(backend, dyt));
+  const v = planes(inC);
+  const w = planes(outC);
+  const m = backend.makeOutput([POSITIONS, inC, outC], 'float32');
+  heapF32(backend, m).fill(0);
+  const rowOff = table(backend, offsetTable('stride 4', t, inC, strided(4)));
+
+  const lk = layoutKernels(backend);
+  const [xpP, dyP, vP, wP, mP, inP, outP] = [xp, dyt, v, w, m, tileIn, tileOut].map((info) =>
+    ptr(backend, info),
+  );
+  for (let start = 0; start < tiles; start += pass) {
+    // The exact count: a repeated tile would be summed twice.
+    const count = Math.min(pass, tiles - start);
+    const vPlane = planeBytes(count, inC);
+    const wPlane = planeBytes(count, outC);
+    lk.winogradInput(xpP, inP + start * 4, count, inC, inRowBytes, vP, vPlane);
+    lk.winogradGradTiles(dyP, outP + start * 4, count, outC, t.outW * outC * 4, wP, wPlane);
+    for (let p = 0; p < POSITIONS; p++) {
+      lk.convFilterGrad(
+        vP + p * vPlane,
+        wP + p * wPlane,
+        mP + p * inC * outC * 4,
+        ptr(backend, rowOff),
+        inC,
+        1,
+        1,
+        count,
+        outC,
+        0,
+        0,
+        inC * 4,
+      );
+    }
+  }
+  const out = backend.makeOutput(filterShape, 'float32');
+  filterFromPositions(heapF32(backend, m), inC * outC, heapF32(backend, out));
+  free(backend, xp, v, w, m, tileIn, tileOut, rowOff);
+  if (dyt !== dy) free(backend, dyt);
+  return out;
+}
+
+/** dW[a, b] = (Aᵀ M A)[a, b] for each of the n (c, k) pairs: 16 planes of [n] to the [3, 3, n] filter. */
+export function filterFromPositions(m: Float32Array, n: number, out: Float32Array): void {
+  const rows = new Float64Array(12);
+  for (let e = 0; e < n; e++) {
+    for (let a = 0; a < 3; a++) {
+      for (let j = 0; j < 4; j++) {
+        let sum = 0;
+        for (let i = 0; i < 4; i++) sum += A_T_FILTER[a][i] * m[(i * 4 + j) * n + e];
+        rows[a * 4 + j] = sum;
+      }
+    }
+    for (let a = 0; a < 3; a++) {
+      for (let b = 0; b < 3; b++) {
+        const r = a * 4;
+        out[(a * 3 + b) * n + e] =
+          rows[r] * A_T_FILTER[b][0] +
+          rows[r + 1] * A_T_FILTER[b][1] +
+          rows[r + 2] * A_T_FILTER[b][2] +
+          rows[r + 3] * A_T_FILTER[b][3];
+      }
+    }
+  }
+}
+
+/** dy [N, outH, outW, K] into the tiled shape, zero in the extra row or column. */
+function padTiles(dy: Float32Array, g: ConvGeometry, t: ConvGeometry, out: Float32Array): void {
+  const row = g.outW * g.outC;
+  out.fill(0);
+  for (let n = 0; n < g.batch; n++) {
+    for (let r = 0; r < g.outH; r++) {
+      const dst = (n * t.outH + r) * t.outW * g.outC;
+      out.set(dy.subarray((n * g.outH + r) * row, (n * g.outH + r + 1) * row), dst);
+    }
+  }
 }
 
 /** The real outputs out of the tiled ones (odd output sizes). */

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../model/backend.ts';
 import '../../model/batchNorm.ts';
+import '../../model/conv2d.ts';
 import '../../model/l2Normalize.ts';
 import { forward } from '../objective.ts';
 import { createAllReduce } from './allReduce.ts';

@@ -115,6 +115,15 @@ export interface LayoutKernels {
     v: number,
     plane: number,
   ): void;
+  winogradGradTiles(
+    dy: number,
+    tileOff: number,
+    count: number,
+    k: number,
+    rowBytes: number,
+    w: number,
+    plane: number,
+  ): void;
   winogradOutput(
     m: number,
     tileOut: number,
