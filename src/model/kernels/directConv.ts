@@ -91,9 +91,9 @@ function directGeometry({ x, filter }: ConvInputs, attrs: Conv2DAttrs): ConvGeom
 }
 
 /**
- * Conv2D by layout.wat's register-tiled loop where it applies: measured faster than the backend's
- * XNNPACK convolution on the networks' layers, and the convolutions inside Conv2DBackpropInput go
- * through it too. Other cases go to the backend's kernel.
+ * Conv2D by layout.wat's register-tiled loop where it applies (3x3 stride 1 by Winograd on top of
+ * it): measured faster than the backend's XNNPACK convolution on the networks' layers, and the
+ * convolutions inside Conv2DBackpropInput go through it too. Other cases go to the backend's kernel.
  */
 export function conv2DConfig(): KernelConfig {
   return wrapWasmKernel<ConvInputs, Conv2DAttrs>('Conv2D', ({ inputs, backend, attrs }) => {

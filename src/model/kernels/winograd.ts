@@ -38,11 +38,10 @@ const G = [
 ];
 
 /**
- * U[p] = (G w Gᵀ)[p] for every (c, k) of a [3, 3, C, K] filter: 16 planes of [C, K], p = 4i + j,
- * the layout the products read as their weights.
+ * U[p] = (G w Gᵀ)[p] for each of the n = C·K channel pairs of a [3, 3, C, K] filter: 16 planes of
+ * [C, K], p = 4i + j, the layout the products read as their weights.
  */
-export function winogradFilter(filter: Float32Array, channels: number, out: Float32Array): void {
-  const n = channels;
+export function winogradFilter(filter: Float32Array, n: number, out: Float32Array): void {
   const w = new Float64Array(9);
   const half = new Float64Array(12);
   for (let e = 0; e < n; e++) {
