@@ -12,7 +12,8 @@
  */
 
 import { parseArgs } from 'node:util';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startWorker } from '../src/workers/startWorker.ts';
 
 type Workload = 'compute' | 'memory';
 const STREAM_DOUBLES = 16 * 1024 * 1024;
@@ -59,7 +60,7 @@ function memory(): number {
 }
 
 if (!isMainThread) {
-  const workload = workerData as Workload;
+  const { workload } = workerData as { workload: Workload };
   parentPort?.postMessage(workload === 'compute' ? compute() : memory());
 } else {
   const { values: args } = parseArgs({
@@ -73,7 +74,7 @@ if (!isMainThread) {
         { length: n },
         () =>
           new Promise<number>((resolve, reject) => {
-            const worker = new Worker(new URL(import.meta.url), { workerData: workload });
+            const worker = startWorker(new URL(import.meta.url), { workload });
             worker.once('message', (ms: number) => {
               resolve(ms);
               void worker.terminate();
