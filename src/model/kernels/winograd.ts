@@ -155,7 +155,7 @@ export function winogradConv2D(
     }
     lk.winogradOutput(mP, outP + start * 4, count, outC, t.outW * outC * 4, ptr(backend, y), mPlane);
   }
-  if (!exact) cropTiles(heapF32(backend, y), t, g, heapF32(backend, out));
+  if (!exact) copyOutputRows(heapF32(backend, y), t, g, heapF32(backend, out));
   free(backend, xp, u, v, m, tileIn, tileOut, pixOff, rowOff);
   if (y !== out) free(backend, y);
   return out;
@@ -186,7 +186,10 @@ export function winogradFilterGrad(
   const exact = t.outH === g.outH && t.outW === g.outW;
   // dy on whole tiles: the extra outputs' zeros add nothing to the sums.
   const dyt = exact ? dy : backend.makeOutput([t.batch, t.outH, t.outW, outC], 'float32');
-  if (dyt !== dy) padTiles(heapF32(backend, dy), g, t, heapF32(backend, dyt));
+  if (dyt !== dy) {
+    heapF32(backend, dyt).fill(0);
+    copyOutputRows(heapF32(backend, dy), g, t, heapF32(backend, dyt));
+  }
   const v = planes(inC);
   const w = planes(outC);
   const m = backend.makeOutput([POSITIONS, inC, outC], 'float32');
@@ -252,25 +255,17 @@ export function filterFromPositions(m: Float32Array, n: number, out: Float32Arra
   }
 }
 
-/** dy [N, outH, outW, K] into the tiled shape, zero in the extra row or column. */
-function padTiles(dy: Float32Array, g: ConvGeometry, t: ConvGeometry, out: Float32Array): void {
-  const row = g.outW * g.outC;
-  out.fill(0);
-  for (let n = 0; n < g.batch; n++) {
-    for (let r = 0; r < g.outH; r++) {
-      const dst = (n * t.outH + r) * t.outW * g.outC;
-      out.set(dy.subarray((n * g.outH + r) * row, (n * g.outH + r + 1) * row), dst);
-    }
-  }
-}
-
-/** The real outputs out of the tiled ones (odd output sizes). */
-function cropTiles(y: Float32Array, t: ConvGeometry, g: ConvGeometry, out: Float32Array): void {
-  const row = g.outW * g.outC;
-  for (let n = 0; n < g.batch; n++) {
-    for (let r = 0; r < g.outH; r++) {
-      const src = (n * t.outH + r) * t.outW * g.outC;
-      out.set(y.subarray(src, src + row), (n * g.outH + r) * row);
+/**
+ * Copies the real outputs' rows (g.outH rows of g.outW pixels per image) between [N, outH, outW, K]
+ * of the real geometry and of the tiled one: to the tiled for dy, from it for y (odd output sizes).
+ */
+function copyOutputRows(src: Float32Array, from: ConvGeometry, to: ConvGeometry, out: Float32Array): void {
+  const row = Math.min(from.outW, to.outW) * from.outC;
+  const rows = Math.min(from.outH, to.outH);
+  for (let n = 0; n < from.batch; n++) {
+    for (let r = 0; r < rows; r++) {
+      const s = (n * from.outH + r) * from.outW * from.outC;
+      out.set(src.subarray(s, s + row), (n * to.outH + r) * to.outW * to.outC);
     }
   }
 }
