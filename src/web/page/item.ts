@@ -12,6 +12,7 @@ import {
   describeError,
   describeOptions,
   fillCategorySelects,
+  MAX_K,
   plural,
   readOptions,
   Sequence,
@@ -22,8 +23,6 @@ import { type Route, routeHash, type View } from './view.ts';
 
 /** Most items kept in the trail. */
 export const TRAIL_MAX = 12;
-/** The most results a search may ask for (`k` in src/server/schemas.ts). */
-const API_MAX_K = 100;
 
 type Pick = 'like' | 'dislike';
 
@@ -156,7 +155,7 @@ export function itemView(): View {
     const refined = positive.length > 1 || negative.length > 0;
     // The walk's earlier steps are not offered again: asked for beyond k and dropped here.
     const walked = new Set(trail);
-    const asked = { ...options, k: Math.min(options.k + walked.size, API_MAX_K) };
+    const asked = { ...options, k: Math.min(options.k + walked.size, MAX_K) };
     recs.setAttribute('aria-busy', 'true');
     say(status, 'Loading recommendations…');
     let answer: SearchResponse;

@@ -11,6 +11,7 @@ import {
 import { fmt, h } from './dom.ts';
 import { describeFilter, readFilter } from './filters.ts';
 
+/** The most results a search may ask for (`k` in src/server/schemas.ts). */
 export const MAX_K = 100;
 
 /** The latest photo query, placed on the embedding map. */
