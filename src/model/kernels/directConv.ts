@@ -7,16 +7,15 @@ import {
   paddedInputSize,
   padInput,
   pixelOffsets,
+  roundUp4,
 } from './layout.ts';
 import { offsetTable } from './offsetTables.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { free, heapArray, heapF32, wrapWasmKernel } from './wasmOps.ts';
+import { free, heapF32, wrapWasmKernel } from './wasmOps.ts';
 import { winogradApplies, winogradConv2D } from './winograd.ts';
 
 /** The tile width of layout.wat's convolution loops: output channels must be a multiple of it. */
 export const TILE_CHANNELS = 8;
-
-const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
  * What the direct convolution loops read: x zero-padded so that no tap needs a bounds check, and
@@ -31,9 +30,8 @@ export function directConvInputs(
   const rows = roundUp4(g.kH * g.kW * g.inC);
   const { hp, wp } = paddedInputSize(g);
   const xp = backend.makeOutput([g.batch, hp, wp, g.inC], 'float32');
-  const rowOff = backend.makeOutput([rows], 'int32');
   padInput(heapF32(backend, x), g, heapF32(backend, xp));
-  heapArray(backend, rowOff).set(offsetTable('rows', g, rows, filterRowOffsets));
+  const rowOff = offsetTable(backend, 'rows', g, rows, filterRowOffsets);
   return { xp, rowOff, rows };
 }
 
@@ -42,8 +40,7 @@ function directConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, g
   const real = g.batch * g.outH * g.outW;
   const pixels = roundUp4(real);
   const { xp, rowOff } = directConvInputs(backend, x, g);
-  const pixOff = backend.makeOutput([pixels], 'int32');
-  heapArray(backend, pixOff).set(offsetTable('pixels', g, pixels, pixelOffsets));
+  const pixOff = offsetTable(backend, 'pixels', g, pixels, pixelOffsets);
   const out = backend.makeOutput([g.batch, g.outH, g.outW, g.outC], 'float32');
   const y = pixels === real ? out : backend.makeOutput([pixels, g.outC], 'float32');
   layoutKernels(backend).convForward(

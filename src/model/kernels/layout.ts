@@ -7,6 +7,9 @@ import type { backend_util } from '@tensorflow/tfjs-core';
  * kernels cost 10-30 ms each at batch 128. The hot loops are in simd/layout.wat.
  */
 
+/** Rows or pixels rounded up to the 4 that layout.wat's loops take at a time. */
+export const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
+
 export interface ConvGeometry {
   batch: number;
   inH: number;

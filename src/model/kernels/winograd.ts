@@ -1,9 +1,9 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { type ConvGeometry, paddedInputSize, padInput } from './layout.ts';
+import { type ConvGeometry, paddedInputSize, padInput, roundUp4 } from './layout.ts';
 import { offsetTable } from './offsetTables.ts';
 import { layoutKernels, ptr } from './simd/layoutKernels.ts';
-import { free, heapArray, heapF32 } from './wasmOps.ts';
+import { free, heapF32 } from './wasmOps.ts';
 
 /**
  * 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2
@@ -90,14 +90,6 @@ const strided = (stride: number) => (_g: ConvGeometry, length: number, out: Int3
   for (let i = 0; i < length; i++) out[i] = i * stride;
 };
 
-function table(backend: BackendWasm, values: Int32Array): TensorInfo {
-  const info = backend.makeOutput([values.length], 'int32');
-  heapArray(backend, info).set(values);
-  return info;
-}
-
-const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
-
 /** Both directions' tiling: whole 2x2 tiles of output, x padded for them, every tile's patch offset. */
 function tiledInput(backend: BackendWasm, x: TensorInfo, g: ConvGeometry) {
   const t = tiled(g);
@@ -106,8 +98,8 @@ function tiledInput(backend: BackendWasm, x: TensorInfo, g: ConvGeometry) {
   const { hp, wp } = paddedInputSize(t);
   const xp = backend.makeOutput([t.batch, hp, wp, g.inC], 'float32');
   padInput(heapF32(backend, x), t, heapF32(backend, xp));
-  const tileIn = table(backend, offsetTable('winograd in', t, roundUp4(tiles), tileOffsets('input')));
-  const tileOut = table(backend, offsetTable('winograd out', t, roundUp4(tiles), tileOffsets('output')));
+  const tileIn = offsetTable(backend, 'winograd in', t, roundUp4(tiles), tileOffsets('input'));
+  const tileOut = offsetTable(backend, 'winograd out', t, roundUp4(tiles), tileOffsets('output'));
   const planes = (channels: number) =>
     backend.makeOutput([POSITIONS, pass * channels + PLANE_SKEW / 4], 'float32');
   return { t, tiles, pass, inRowBytes: wp * g.inC * 4, xp, tileIn, tileOut, planes };
@@ -126,15 +118,17 @@ export function winogradConv2D(
   const u = backend.makeOutput([POSITIONS, inC, outC], 'float32');
   const v = planes(inC);
   const m = planes(outC);
-  const pixOff = table(backend, offsetTable(`stride ${inC * 4}`, t, pass, strided(inC * 4)));
-  const rowOff = table(backend, offsetTable('stride 4', t, inC, strided(4)));
+  const pixOff = offsetTable(backend, `stride ${inC * 4}`, t, pass, strided(inC * 4));
+  const rowOff = offsetTable(backend, 'stride 4', t, inC, strided(4));
   const exact = t.outH === g.outH && t.outW === g.outW;
   const out = backend.makeOutput([g.batch, g.outH, g.outW, outC], 'float32');
   const y = exact ? out : backend.makeOutput([t.batch, t.outH, t.outW, outC], 'float32');
   winogradFilter(heapF32(backend, filter), inC * outC, heapF32(backend, u));
 
   const lk = layoutKernels(backend);
-  const [xpP, uP, vP, mP, inP, outP] = [xp, u, v, m, tileIn, tileOut].map((info) => ptr(backend, info));
+  const [xpP, uP, vP, mP, inP, outP, pixP, rowP, yP] = [xp, u, v, m, tileIn, tileOut, pixOff, rowOff, y].map(
+    (info) => ptr(backend, info),
+  );
   for (let start = 0; start < tiles; start += pass) {
     // Whole groups of 4 tiles for convForward; a repeated tile writes the same outputs again.
     const count = roundUp4(Math.min(pass, tiles - start));
@@ -142,18 +136,9 @@ export function winogradConv2D(
     const mPlane = planeBytes(count, outC);
     lk.winogradInput(xpP, inP + start * 4, count, inC, inRowBytes, vP, vPlane);
     for (let p = 0; p < POSITIONS; p++) {
-      lk.convForward(
-        vP + p * vPlane,
-        uP + p * inC * outC * 4,
-        mP + p * mPlane,
-        ptr(backend, pixOff),
-        ptr(backend, rowOff),
-        count,
-        inC,
-        outC,
-      );
+      lk.convForward(vP + p * vPlane, uP + p * inC * outC * 4, mP + p * mPlane, pixP, rowP, count, inC, outC);
     }
-    lk.winogradOutput(mP, outP + start * 4, count, outC, t.outW * outC * 4, ptr(backend, y), mPlane);
+    lk.winogradOutput(mP, outP + start * 4, count, outC, t.outW * outC * 4, yP, mPlane);
   }
   if (!exact) copyOutputRows(heapF32(backend, y), t, g, heapF32(backend, out));
   free(backend, xp, u, v, m, tileIn, tileOut, pixOff, rowOff);
@@ -194,10 +179,10 @@ export function winogradFilterGrad(
   const w = planes(outC);
   const m = backend.makeOutput([POSITIONS, inC, outC], 'float32');
   heapF32(backend, m).fill(0);
-  const rowOff = table(backend, offsetTable('stride 4', t, inC, strided(4)));
+  const rowOff = offsetTable(backend, 'stride 4', t, inC, strided(4));
 
   const lk = layoutKernels(backend);
-  const [xpP, dyP, vP, wP, mP, inP, outP] = [xp, dyt, v, w, m, tileIn, tileOut].map((info) =>
+  const [xpP, dyP, vP, wP, mP, inP, outP, rowP] = [xp, dyt, v, w, m, tileIn, tileOut, rowOff].map((info) =>
     ptr(backend, info),
   );
   for (let start = 0; start < tiles; start += pass) {
@@ -212,7 +197,7 @@ export function winogradFilterGrad(
         vP + p * vPlane,
         wP + p * wPlane,
         mP + p * inC * outC * 4,
-        ptr(backend, rowOff),
+        rowP,
         inC,
         1,
         1,
