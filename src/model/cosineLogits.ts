@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { DataFileError } from '../errors.ts';
+import { unitProxies } from './embeddingHead.ts';
 import { l2NormalizeRows } from './l2Normalize.ts';
 
 type Initializer = ReturnType<typeof tfl.initializers.glorotUniform>;
@@ -57,3 +59,16 @@ export class CosineLogits extends tfl.layers.Layer {
 }
 
 tf.serialization.registerClass(CosineLogits);
+
+/** The unit class weight vectors [classes, dim] of a model's cosine head (`layerName`). */
+export function classProxies(model: tfl.LayersModel, layerName: string): Float32Array {
+  const layer = model.layers.find((l) => l.name === layerName);
+  if (!(layer instanceof CosineLogits))
+    throw new DataFileError(
+      `model '${model.name}' has no cosine head '${layerName}': the class pull needs its class vectors`,
+      'MODEL_FILE_CORRUPT',
+    );
+  const kernel = layer.getWeights()[0];
+  const [dim, classes] = kernel.shape;
+  return unitProxies(kernel.dataSync() as Float32Array, dim, classes);
+}

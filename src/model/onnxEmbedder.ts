@@ -1,8 +1,8 @@
 /**
  * The serving engine: a model directory's model.onnx run by ONNX Runtime (CPU). It never imports
  * tfjs, so a process that serves with it does not load tfjs. Its modelVersion is the tfjs embedder's
- * (`name@sha256(weights.bin)[0:12]`), and it refuses a model.onnx exported from other weights
- * (MODEL_FILE_STALE) or a directory without one (MODEL_FILE_MISSING): the caller falls back to tfjs.
+ * (`name@` + the model digest of weights.bin and the embedding head), and it refuses a model.onnx
+ * exported from other weights or another head (MODEL_FILE_STALE) or a directory without one (MODEL_FILE_MISSING): the caller falls back to tfjs.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
 import { DataFileError, ValidationError } from '../errors.ts';
 import { checkImageBatch, type Embedder } from './embedder.contract.ts';
-import { formatModelVersion, hashWeightsFile, readModelName } from './modelVersion.ts';
+import { modelDigest } from './embeddingHead.ts';
+import { formatModelVersion, hashWeightsFile, readModelIdentity } from './modelVersion.ts';
 import { META_WEIGHTS_SHA256, ONNX_FILE, ONNX_INPUT, ONNX_OUTPUT } from './onnx/format.ts';
 import { readModelInfo } from './onnx/onnxProto.ts';
 
@@ -32,7 +33,7 @@ function tensorShape(
   return meta?.isTensor ? meta.shape : null;
 }
 
-/** Loads `modelDir/model.onnx` after checking it was exported from the directory's current weights. */
+/** Loads `modelDir/model.onnx` after checking it was exported from the directory's current weights and head. */
 export async function loadOnnxEmbedder(
   modelDir: string,
   options: OnnxEmbedderOptions = {},
@@ -41,8 +42,8 @@ export async function loadOnnxEmbedder(
   if (!Number.isInteger(threads) || threads < 1)
     throw new ValidationError(`threads must be a positive integer, got ${threads}`);
   const path = join(modelDir, ONNX_FILE);
-  const [name, weightsSha256, bytes] = await Promise.all([
-    readModelName(modelDir),
+  const [{ name, head }, weightsSha256, bytes] = await Promise.all([
+    readModelIdentity(modelDir),
     hashWeightsFile(modelDir),
     readFile(path).catch((err: Error) => {
       throw new DataFileError(`cannot read model file ${path}: ${err.message}`, 'MODEL_FILE_MISSING');
@@ -54,10 +55,12 @@ export async function loadOnnxEmbedder(
   } catch (err) {
     throw corrupt(path, `not an ONNX model (${(err as Error).message})`);
   }
-  if (exportedFrom !== weightsSha256) {
+  const digest = modelDigest(weightsSha256, head);
+  if (exportedFrom !== digest) {
     throw new DataFileError(
-      `${path} is stale: exported from weights ${exportedFrom?.slice(0, 12) ?? '(unrecorded)'}, ` +
-        `weights.bin is now ${weightsSha256.slice(0, 12)}; re-run npm run export:onnx -- --model ${modelDir}`,
+      `${path} is stale: exported from ${exportedFrom?.slice(0, 12) ?? '(unrecorded)'}, ` +
+        `weights.bin and metadata.json's embedding head are now ${digest.slice(0, 12)}; ` +
+        `re-run npm run export:onnx -- --model ${modelDir}`,
       'MODEL_FILE_STALE',
     );
   }
@@ -101,7 +104,7 @@ export async function loadOnnxEmbedder(
   };
 
   return {
-    modelVersion: formatModelVersion(name, weightsSha256),
+    modelVersion: formatModelVersion(name, digest),
     dim,
     engine: 'onnxruntime',
     async embed(images: Float32Array, count: number): Promise<Float32Array> {

@@ -15,11 +15,13 @@ import { initBackend } from '../../src/model/backend.ts';
 import { FastBatchNorm } from '../../src/model/batchNorm.ts';
 import type { Embedder } from '../../src/model/embedder.contract.ts';
 import { loadEmbedder } from '../../src/model/embedder.ts';
+import { type EmbeddingHead, modelDigest } from '../../src/model/embeddingHead.ts';
 import { L2Normalize } from '../../src/model/l2Normalize.ts';
 import { loadModel, saveModel } from '../../src/model/modelIo.ts';
+import { readModelIdentity } from '../../src/model/modelVersion.ts';
 import { buildNetwork, embeddingModel } from '../../src/model/network.ts';
 import { convertToOnnx, toOnnxModel } from '../../src/model/onnx/convert.ts';
-import { exportOnnx } from '../../src/model/onnx/export.ts';
+import { exportOnnx, onnxBytesOf } from '../../src/model/onnx/export.ts';
 import { ONNX_FILE } from '../../src/model/onnx/format.ts';
 import { readModelInfo } from '../../src/model/onnx/onnxProto.ts';
 import { loadOnnxEmbedder } from '../../src/model/onnxEmbedder.ts';
@@ -80,11 +82,10 @@ describe(`the shipped ${DEFAULT_MODEL}/model.onnx`, () => {
   });
 
   it('is what the exporter writes for the current weights', async () => {
-    const { model, weightsSha256 } = await loadModel(DEFAULT_MODEL);
-    const bytes = convertToOnnx(embeddingModel(model), { name: 'default', weightsSha256 });
-    model.dispose();
+    const { bytes, weightsSha256 } = await onnxBytesOf(DEFAULT_MODEL);
+    const { head } = await readModelIdentity(DEFAULT_MODEL);
     const shipped = await readFile(join(DEFAULT_MODEL, ONNX_FILE));
-    expect(readModelInfo(shipped).metadata.weights_sha256).toBe(weightsSha256);
+    expect(readModelInfo(shipped).metadata.weights_sha256).toBe(modelDigest(weightsSha256, head));
     expect(Buffer.compare(Buffer.from(bytes), shipped)).toBe(0);
   });
 
@@ -166,7 +167,7 @@ describe('export of freshly built networks', () => {
     it(`'${arch}' network: ONNX Runtime matches tfjs`, async () => {
       const model = buildNetwork({ arch, seed: 7 });
       randomiseBatchNorms(model, 3);
-      const bytes = convertToOnnx(model, { name: arch, weightsSha256: '0'.repeat(64) });
+      const bytes = convertToOnnx(model, { name: arch, digest: '0'.repeat(64) });
       const expected = tfjsEmbed(model, images(), n);
       const got = await runOnnx(bytes, images(), n);
       expect(maxAbsDiff(expected, got)).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(expected)));
@@ -203,7 +204,7 @@ describe('export of freshly built networks', () => {
       const dir = join(tmp, embeddingNorm);
       const model = buildNetwork({ arch: 'improved', seed: 13, embeddingNorm });
       randomiseBatchNorms(model, 7);
-      const ops = toOnnxModel(model, { name: 'x', weightsSha256: '' }).graph.nodes.map((node) => node.opType);
+      const ops = toOnnxModel(model, { name: 'x', digest: '' }).graph.nodes.map((node) => node.opType);
       expect(ops.slice(-4)).toEqual(['ReduceSumSquare', 'Max', 'Sqrt', 'Div']);
       // The embedding's batch norm follows a dense layer: a BatchNormalization node of its own.
       expect(ops.includes('BatchNormalization')).toBe(embeddingNorm === 'bn-l2');
@@ -230,6 +231,53 @@ describe('export of freshly built networks', () => {
     });
   }
 
+  it('an embedding head (mirror average, class pull): the same vectors from tfjs and ONNX Runtime, and its own model version', async () => {
+    const dir = join(tmp, 'head');
+    const model = buildNetwork({ arch: 'improved', head: 'cosine', seed: 17, embeddingNorm: 'l2' });
+    randomiseBatchNorms(model, 11);
+    await saveModel(model, dir);
+    model.dispose();
+    const writeHead = (embeddingHead?: EmbeddingHead) =>
+      writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ name: 'head', embeddingHead }));
+    writeHead();
+    const plain = await exportOnnx(dir);
+    const head = { flipAverage: true, classPull: { weight: 0.5, scale: 24 } };
+    writeHead(head);
+    // A head recorded after the export: the file no longer computes the model's embedding.
+    await expect(loadOnnxEmbedder(dir)).rejects.toMatchObject({ code: 'MODEL_FILE_STALE' });
+    const result = await exportOnnx(dir);
+    expect(result.modelVersion).not.toBe(plain.modelVersion);
+    const saved = (await loadModel(dir)).model;
+    const ops = toOnnxModel(embeddingModel(saved), {
+      name: 'x',
+      digest: '',
+      head,
+      proxies: new Float32Array(640),
+    }).graph.nodes.map((node) => node.opType);
+    expect(ops.slice(0, 2)).toEqual(['Gather', 'Concat']);
+    expect(ops).toContain('Softmax');
+    const tfjs = await loadEmbedder(dir);
+    const onnx = await loadOnnxEmbedder(dir);
+    try {
+      expect(onnx.modelVersion).toBe(result.modelVersion);
+      expect(tfjs.modelVersion).toBe(result.modelVersion);
+      const count = 300;
+      const sample = testImages.subarray(0, count * 784);
+      const expected = await tfjs.embed(sample, count);
+      const got = await onnx.embed(sample, count);
+      expect(maxAbsDiff(expected, got)).toBeLessThanOrEqual(1e-5);
+      // Not the network's own embedding: the head did something.
+      const network = tfjsEmbed(saved, sample, count);
+      expect(maxAbsDiff(network, got)).toBeGreaterThan(1e-2);
+      for (let r = 0; r < count; r++)
+        expect(Math.abs(Math.hypot(...got.subarray(r * 64, (r + 1) * 64)) - 1)).toBeLessThan(1e-5);
+    } finally {
+      saved.dispose();
+      tfjs.dispose();
+      onnx.dispose();
+    }
+  });
+
   it('L2Normalize maps a zero vector to zero in both engines (the ε floor)', async () => {
     const input = tfl.input({ shape: [28, 28, 1], name: 'image' });
     const pooled = tfl.layers.globalAveragePooling2d({}).apply(input) as tfl.SymbolicTensor;
@@ -240,7 +288,7 @@ describe('export of freshly built networks', () => {
     const images = new Float32Array(2 * 784);
     images.set(testImages.subarray(0, 784), 784);
     const expected = tfjsEmbed(model, images, 2);
-    const got = await runOnnx(convertToOnnx(model, { name: 'zero', weightsSha256: '' }), images, 2);
+    const got = await runOnnx(convertToOnnx(model, { name: 'zero', digest: '' }), images, 2);
     expect(Array.from(got)).toEqual([0, 1]);
     expect(Array.from(expected)).toEqual([0, 1]);
     model.dispose();
@@ -273,7 +321,7 @@ describe('export of freshly built networks', () => {
     };
     for (const model of [headOf(flat, 'out_flat'), headOf(pooled, 'out_gmp')]) {
       randomiseBatchNorms(model, 9);
-      const bytes = convertToOnnx(model, { name: 'zoo', weightsSha256: '' });
+      const bytes = convertToOnnx(model, { name: 'zoo', digest: '' });
       const expected = tfjsEmbed(model, images(), n);
       const got = await runOnnx(bytes, images(), n);
       expect(got.length).toBe(n * 5);
@@ -286,7 +334,7 @@ describe('export of freshly built networks', () => {
     const conv = tfl.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'elu', name: 'odd_conv' });
     const pooled = tfl.layers.globalAveragePooling2d({}).apply(conv.apply(input)) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: input, outputs: pooled });
-    expect(() => convertToOnnx(model, { name: 'x', weightsSha256: '' })).toThrow(
+    expect(() => convertToOnnx(model, { name: 'x', digest: '' })).toThrow(
       expect.objectContaining({
         code: 'ONNX_UNSUPPORTED_LAYER',
         message: expect.stringMatching(/odd_conv.*elu/),
@@ -294,9 +342,7 @@ describe('export of freshly built networks', () => {
     );
     const bn = tfl.layers.batchNormalization({ name: 'keras_bn' }).apply(input) as tfl.SymbolicTensor;
     const model2 = tfl.model({ inputs: input, outputs: bn });
-    expect(() => convertToOnnx(model2, { name: 'x', weightsSha256: '' })).toThrow(
-      /keras_bn.*BatchNormalization/,
-    );
+    expect(() => convertToOnnx(model2, { name: 'x', digest: '' })).toThrow(/keras_bn.*BatchNormalization/);
     model.dispose();
     model2.dispose();
   });

@@ -11,6 +11,8 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { DataFileError } from '../../errors.ts';
+import { type EmbeddingHead, isPlainHead, PLAIN_HEAD } from '../embeddingHead.ts';
+import { L2_EPSILON } from '../l2Normalize.ts';
 import { formatModelVersion } from '../modelVersion.ts';
 import {
   META_EMBEDDING_DIM,
@@ -36,9 +38,18 @@ export const PRODUCER_VERSION = '1';
 export interface ConvertOptions {
   /** The model's name (metadata.json `name`). */
   name: string;
-  /** sha256 hex of weights.bin, stored so a stale model.onnx is detected at load. */
-  weightsSha256: string;
+  /** The model digest (modelDigest of weights.bin and the head), stored so a stale model.onnx is detected at load. */
+  digest: string;
+  /** What follows the network's embedding; plain when absent. */
+  head?: EmbeddingHead;
+  /** Unit class proxies [classes, dim] (unitProxies), when the head pulls toward them. */
+  proxies?: Float32Array;
 }
+
+/** The network's input when the graph embeds each image and its mirror image: [2N, 1, H, W]. */
+const VIEWS = 'input/views';
+/** The network's own embedding when a head follows it. */
+const NETWORK_OUTPUT = 'head/input';
 
 type Layer = tfl.layers.Layer;
 type LayerNode = Layer['inboundNodes'][number];
@@ -164,11 +175,12 @@ export function toOnnxModel(model: tfl.LayersModel, opts: ConvertOptions): OnnxM
   const folded = new Set<string>();
   let inputShape4: [number, number] | undefined;
 
+  const head = opts.head ?? PLAIN_HEAD;
   const outName = (layer: Layer): string => {
-    if (layer === outputLayer) return ONNX_OUTPUT;
+    if (layer === outputLayer) return isPlainHead(head) ? ONNX_OUTPUT : NETWORK_OUTPUT;
     return layer.name === ONNX_INPUT || layer.name === ONNX_OUTPUT ? `${layer.name}_` : layer.name;
   };
-  const addInit = (name: string, dims: number[], data: Float32Array): string => {
+  const addInit = (name: string, dims: number[], data: Float32Array | BigInt64Array): string => {
     initializers.push({ name, dims, data });
     return name;
   };
@@ -190,6 +202,18 @@ export function toOnnxModel(model: tfl.LayersModel, opts: ConvertOptions): OnnxM
     nodes.push({ opType, inputs, outputs: [output], name: output, attributes });
     rankOf.set(output, rank);
     return output;
+  };
+  /** x / sqrt(max(Σ x², ε)) over axis 1 of a [N, D] tensor, the same operations in the same order as l2NormalizeRows. */
+  const l2Normalize = (x: string, prefix: string, epsilon: number, out: string): string => {
+    // ReduceSumSquare takes its axes as an attribute up to opset 17 (an input from 18).
+    const sumSquares = emit('ReduceSumSquare', [x], `${prefix}/sumsq`, 2, {
+      axes: attr.ints([1]),
+      keepdims: attr.int(1),
+    });
+    const eps = addInit(`${prefix}/eps`, [], Float32Array.of(epsilon));
+    const floored = emit('Max', [sumSquares, eps], `${prefix}/floored`, 2);
+    const norm = emit('Sqrt', [floored], `${prefix}/norm`, 2);
+    return emit('Div', [x, norm], out, 2);
   };
   /** The layer's own op, then its activation if any; records the layer's output tensor. */
   const finish = (
@@ -233,8 +257,15 @@ export function toOnnxModel(model: tfl.LayersModel, opts: ConvertOptions): OnnxM
           );
         if (inputShape4) throw new UnsupportedLayerError(layer, 'is a second input');
         inputShape4 = [shape[1], shape[2]];
-        tensorOf.set(layer.name, ONNX_INPUT);
         rankOf.set(ONNX_INPUT, 4);
+        if (head.flipAverage) {
+          // The mirror images (width reversed) after the images, one batch for the network.
+          const reversed = BigInt64Array.from({ length: shape[2] }, (_, i) => BigInt(shape[2]! - 1 - i));
+          const indices = addInit('input/mirror_indices', [shape[2]], reversed);
+          const mirrored = emit('Gather', [ONNX_INPUT, indices], 'input/mirror', 4, { axis: attr.int(3) });
+          emit('Concat', [ONNX_INPUT, mirrored], VIEWS, 4, { axis: attr.int(0) });
+        }
+        tensorOf.set(layer.name, head.flipAverage ? VIEWS : ONNX_INPUT);
         break;
       }
       case 'Conv2D': {
@@ -415,21 +446,12 @@ export function toOnnxModel(model: tfl.LayersModel, opts: ConvertOptions): OnnxM
         break;
       }
       case 'L2Normalize': {
-        // x / sqrt(max(Σ x², ε)), the same operations in the same order as l2NormalizeRows.
-        // ReduceSumSquare takes its axes as an attribute up to opset 17 (an input from 18).
         const x = inputOf(layer);
         requireRank(layer, x, 2);
         const epsilon = cfg.epsilon;
         if (typeof epsilon !== 'number' || !(epsilon > 0))
           throw new UnsupportedLayerError(layer, `has epsilon ${JSON.stringify(epsilon)}`);
-        const sumSquares = emit('ReduceSumSquare', [x], `${layer.name}/sumsq`, 2, {
-          axes: attr.ints([1]),
-          keepdims: attr.int(1),
-        });
-        const eps = addInit(`${layer.name}/eps`, [], Float32Array.of(epsilon));
-        const floored = emit('Max', [sumSquares, eps], `${layer.name}/floored`, 2);
-        const norm = emit('Sqrt', [floored], `${layer.name}/norm`, 2);
-        finish(layer, (out) => emit('Div', [x, norm], out, 2), null, 2);
+        finish(layer, (out) => l2Normalize(x, layer.name, epsilon, out), null, 2);
         break;
       }
       default:
@@ -439,9 +461,10 @@ export function toOnnxModel(model: tfl.LayersModel, opts: ConvertOptions): OnnxM
 
   if (!inputShape4)
     throw new DataFileError('ONNX export: the model has no InputLayer', 'ONNX_UNSUPPORTED_LAYER');
-  if (tensorOf.get(outputLayer.name) !== ONNX_OUTPUT)
-    throw new UnsupportedLayerError(outputLayer, 'did not produce the output');
   const outShape = outputLayer.outputShape as (number | null)[];
+  if (!isPlainHead(head)) emitHead(head, outShape[1], opts.proxies, { emit, addInit, l2Normalize });
+  if (tensorOf.get(outputLayer.name) !== (isPlainHead(head) ? ONNX_OUTPUT : NETWORK_OUTPUT))
+    throw new UnsupportedLayerError(outputLayer, 'did not produce the output');
   if (outShape.length !== 2 || typeof outShape[1] !== 'number' || rankOf.get(ONNX_OUTPUT) !== 2)
     throw new UnsupportedLayerError(outputLayer, `must output [N, dim], got ${JSON.stringify(outShape)}`);
   const dim = outShape[1];
@@ -458,11 +481,64 @@ export function toOnnxModel(model: tfl.LayersModel, opts: ConvertOptions): OnnxM
     },
     metadata: {
       [META_MODEL_NAME]: opts.name,
-      [META_WEIGHTS_SHA256]: opts.weightsSha256,
-      [META_MODEL_VERSION]: formatModelVersion(opts.name, opts.weightsSha256),
+      [META_WEIGHTS_SHA256]: opts.digest,
+      [META_MODEL_VERSION]: formatModelVersion(opts.name, opts.digest),
       [META_EMBEDDING_DIM]: String(dim),
     },
   };
+}
+
+interface GraphWriter {
+  emit(
+    opType: string,
+    inputs: string[],
+    output: string,
+    rank: number,
+    attributes?: Record<string, OnnxAttribute>,
+  ): string;
+  addInit(name: string, dims: number[], data: Float32Array | BigInt64Array): string;
+  l2Normalize(x: string, prefix: string, epsilon: number, out: string): string;
+}
+
+/**
+ * The embedding head (src/model/embeddingHead.ts) after the network's unit embedding NETWORK_OUTPUT,
+ * ending in ONNX_OUTPUT: the operations of applyEmbeddingHead in the same order.
+ */
+function emitHead(
+  head: EmbeddingHead,
+  dim: number | null,
+  proxies: Float32Array | undefined,
+  g: GraphWriter,
+): void {
+  if (typeof dim !== 'number')
+    throw new DataFileError('ONNX export: the embedding has no fixed size', 'ONNX_UNSUPPORTED_LAYER');
+  let x = NETWORK_OUTPUT;
+  if (head.flipAverage) {
+    // [2N, D] → [2, N, D]: the images' embeddings, then their mirror images'; their mean, back on the sphere.
+    const shape = g.addInit('head/views_shape', [3], BigInt64Array.of(2n, -1n, BigInt(dim)));
+    x = g.emit('Reshape', [x, shape], 'head/views', 3);
+    x = g.emit('ReduceMean', [x], 'head/mean', 2, { axes: attr.ints([0]), keepdims: attr.int(0) });
+    x = g.l2Normalize(x, 'head/mean_norm', L2_EPSILON, head.classPull ? 'head/averaged' : ONNX_OUTPUT);
+  }
+  const pull = head.classPull;
+  if (!pull) return;
+  if (!proxies)
+    throw new DataFileError('ONNX export: the class pull needs the class proxies', 'ONNX_UNSUPPORTED_LAYER');
+  const classes = proxies.length / dim;
+  const transposed = new Float32Array(dim * classes);
+  for (let c = 0; c < classes; c++)
+    for (let d = 0; d < dim; d++) transposed[d * classes + c] = proxies[c * dim + d];
+  const toClasses = g.addInit('head/proxies_t', [dim, classes], transposed);
+  const fromClasses = g.addInit('head/proxies', [classes, dim], proxies);
+  const scale = g.addInit('head/scale', [], Float32Array.of(pull.scale));
+  const weight = g.addInit('head/weight', [], Float32Array.of(pull.weight));
+  const cosines = g.emit('MatMul', [x, toClasses], 'head/cosines', 2);
+  const scaled = g.emit('Mul', [cosines, scale], 'head/scaled', 2);
+  const probabilities = g.emit('Softmax', [scaled], 'head/probabilities', 2, { axis: attr.int(1) });
+  const toward = g.emit('MatMul', [probabilities, fromClasses], 'head/toward', 2);
+  const step = g.emit('Mul', [toward, weight], 'head/step', 2);
+  const pulled = g.emit('Add', [x, step], 'head/pulled', 2);
+  g.l2Normalize(pulled, 'head/pulled_norm', L2_EPSILON, ONNX_OUTPUT);
 }
 
 /** The bytes of the `.onnx` file of a single-input, single-output model. */
