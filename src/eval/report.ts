@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLASS_NAMES } from '../data/classes.ts';
+import { EMBEDDING_HEAD_KEY } from '../model/embeddingHead.ts';
 import type { EmbeddingStats, SearchRun } from './evaluate.ts';
 import type { MetricSet } from './metrics.ts';
 import type { PhotoEvaluation } from './photoEval.ts';
@@ -143,6 +144,8 @@ function modelSummary(metadata: unknown): string[] {
     if (m[key] !== undefined && typeof m[key] !== 'object') lines.push(`- ${key}: ${String(m[key])}`);
   }
   if (typeof m.command === 'string') lines.push(`- trained by: \`${m.command}\``);
+  const head = m[EMBEDDING_HEAD_KEY];
+  if (head !== undefined) lines.push(`- embedding head (npm run model:head): \`${JSON.stringify(head)}\``);
   return lines;
 }
 
