@@ -127,7 +127,7 @@ export function applyEmbeddingHead(
   const probabilities = new Float64Array(classes);
   for (let r = 0; r < count; r++) {
     const row = out.subarray(r * dim, (r + 1) * dim);
-    if (head.flipAverage || pull) normalizeRow(row);
+    if (head.flipAverage) normalizeRow(row);
     if (!pull || !proxies) continue;
     let max = -Infinity;
     for (let c = 0; c < classes; c++) {
