@@ -18,22 +18,22 @@ import { scoreEmbedding } from '../../src/eval/run.ts';
 const QUERY_SAMPLE = 2000;
 
 /**
- * Just under what the shipped model reaches: P@1 0.924, MAP@R 0.865, kNN 0.934 on the full test set
- * (models/default/report.md) and 0.934 / 0.869 / 0.942 on this sample. Issue 16's goal for the default
+ * Just under what the shipped model reaches: P@1 0.920, MAP@R 0.861, kNN 0.932 on the full test set
+ * (models/default/report.md) and 0.925 / 0.864 / 0.939 on this sample. Issue 16's goal for the default
  * model (0.92 / 0.88 / 0.935) is met for P@1 only; most of the MAP@R is its embedding head's class pull
- * (reports/embedding-head.md), which costs a little of finding a photographed item (PHOTO_THRESHOLDS);
- * the gate keeps both from falling back.
+ * (reports/embedding-head.md), and the instance loss trades a little clean quality for finding a
+ * photographed item (PHOTO_THRESHOLDS); the gate keeps both from falling back.
  */
-const THRESHOLDS = { precisionAt1: 0.92, mapAtR: 0.855, knnAccuracy: 0.93 };
+const THRESHOLDS = { precisionAt1: 0.915, mapAtR: 0.85, knnAccuracy: 0.93 };
 
 /**
  * Product photos of test items (src/data/photoLike.ts, the eval's generator and seed; its first 300 of
  * the 1,000 in the report): the photographed item among the 10 nearest of the 10,000 test images
- * (the report's 1,000: 0.908; this sample: 0.900), and the photos' category P@10 against the clean
- * images' (0.984 and 0.975).
+ * (the report's 1,000: 0.930; this sample: 0.930), and the photos' category P@10 against the clean
+ * images' (0.986 and 0.983).
  */
 const PHOTOS = 300;
-const PHOTO_THRESHOLDS = { exactItemRecallAt10: 0.88, categoryP10Ratio: 0.965 };
+const PHOTO_THRESHOLDS = { exactItemRecallAt10: 0.91, categoryP10Ratio: 0.97 };
 
 /**
  * Each run of images embedded once for both tests: the 60,000 training images are the gallery of
