@@ -598,7 +598,7 @@ describe('admin', () => {
 
 describe('status and the embedding map', () => {
   interface StatusBody {
-    model: { version: string; engine: string; arch: string; evaluation: unknown };
+    model: { version: string; engine: string; arch: string; evaluation: unknown; embedding_head: unknown };
     catalog: { items: number; categories: { category: string; count: number }[] };
     index: { size: number; build_id: number; params: { M: number; efSearch: number }; built_at: string };
   }
@@ -615,6 +615,8 @@ describe('status and the embedding map', () => {
     expect(status.model.arch).toBe('seed');
     // The fixture model was never evaluated: no figures rather than made-up ones.
     expect(status.model.evaluation).toBeNull();
+    // Nor an embedding head: the network's own embedding.
+    expect(status.model.embedding_head).toEqual({ mirror_average: false, class_pull: null });
     expect(status.catalog.items).toBe(ITEMS);
     expect(status.catalog.categories.reduce((n, c) => n + c.count, 0)).toBe(ITEMS);
     expect(status.index.size).toBe(ITEMS);
