@@ -12,7 +12,8 @@ const USAGE = `Usage: npm run export:onnx -- --model models/NAME
 
 Writes model.onnx (ONNX opset 17, input 'image' float32 [N,1,28,28], output 'embedding' float32
 [N,64]) beside model.json, with metadata.json's embedding head (npm run model:head) as nodes of the
-graph, and the digest of weights.bin and that head in its metadata so a stale file is refused at load. TFJS_BACKEND picks the tfjs backend that reads the weights.
+graph, and the digest of weights.bin and that head in its metadata so a stale file is refused at
+load. TFJS_BACKEND picks the tfjs backend that reads the weights.
 `;
 
 const log = createLogger('export-onnx');

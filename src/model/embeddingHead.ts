@@ -33,8 +33,12 @@ export const PLAIN_HEAD: EmbeddingHead = { flipAverage: false, classPull: null }
 /** The metadata.json key. */
 export const EMBEDDING_HEAD_KEY = 'embeddingHead';
 
-/** Floor of a squared norm before the division, as the L2Normalize layer's. */
-const NORM_EPSILON = 1e-12;
+/**
+ * Floor of the squared norm: a zero row stays finite (it maps to zero) and the gradient near it is
+ * bounded. tf.math.l2_normalize's default; the L2Normalize layer, this head and the ONNX export all
+ * use it.
+ */
+export const L2_EPSILON = 1e-12;
 
 export function isPlainHead(head: EmbeddingHead): boolean {
   return !head.flipAverage && head.classPull === null;
@@ -90,7 +94,7 @@ export function unitProxies(kernel: Float32Array, dim: number, classes: number):
   for (let c = 0; c < classes; c++) {
     let sum = 0;
     for (let d = 0; d < dim; d++) sum += kernel[d * classes + c] ** 2;
-    const norm = Math.sqrt(Math.max(sum, NORM_EPSILON));
+    const norm = Math.sqrt(Math.max(sum, L2_EPSILON));
     for (let d = 0; d < dim; d++) proxies[c * dim + d] = kernel[d * classes + c] / norm;
   }
   return proxies;
@@ -99,7 +103,7 @@ export function unitProxies(kernel: Float32Array, dim: number, classes: number):
 function normalizeRow(row: Float32Array): void {
   let sum = 0;
   for (let d = 0; d < row.length; d++) sum += row[d] * row[d];
-  const norm = Math.sqrt(Math.max(sum, NORM_EPSILON));
+  const norm = Math.sqrt(Math.max(sum, L2_EPSILON));
   for (let d = 0; d < row.length; d++) row[d] /= norm;
 }
 

@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { L2_EPSILON } from './embeddingHead.ts';
 
-/**
- * Floor of the squared norm: a zero row stays finite (it maps to zero) and the gradient near it is
- * bounded. tf.math.l2_normalize's default; the ONNX export uses the same constant.
- */
-export const L2_EPSILON = 1e-12;
+// Defined beside the embedding head, which must not import tfjs (the ONNX embedder reads it).
+export { L2_EPSILON };
 
 /** y = x / sqrt(max(Σ x², ε)) over the last axis of a [N, D] tensor. */
 export function l2NormalizeRows(x: tf.Tensor2D, epsilon = L2_EPSILON): tf.Tensor2D {

@@ -34,9 +34,8 @@ export async function readModelIdentity(modelDir: string): Promise<ModelIdentity
   } catch (err) {
     throw new DataFileError(`cannot read ${path}: ${(err as Error).message}`, 'MODEL_FILE_MISSING');
   }
-  let metadata: unknown;
   try {
-    metadata = JSON.parse(text);
+    const metadata: unknown = JSON.parse(text);
     const name = (metadata as { name?: unknown }).name;
     if (typeof name !== 'string' || name === '') throw new Error('no "name" field');
     return { name, head: parseEmbeddingHead(metadata, path) };

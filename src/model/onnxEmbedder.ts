@@ -2,7 +2,8 @@
  * The serving engine: a model directory's model.onnx run by ONNX Runtime (CPU). It never imports
  * tfjs, so a process that serves with it does not load tfjs. Its modelVersion is the tfjs embedder's
  * (`name@` + the model digest of weights.bin and the embedding head), and it refuses a model.onnx
- * exported from other weights or another head (MODEL_FILE_STALE) or a directory without one (MODEL_FILE_MISSING): the caller falls back to tfjs.
+ * exported from other weights or another head (MODEL_FILE_STALE) or a directory without one
+ * (MODEL_FILE_MISSING): the caller falls back to tfjs.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

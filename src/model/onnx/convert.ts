@@ -11,8 +11,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { DataFileError } from '../../errors.ts';
-import { type EmbeddingHead, isPlainHead, PLAIN_HEAD } from '../embeddingHead.ts';
-import { L2_EPSILON } from '../l2Normalize.ts';
+import { type EmbeddingHead, isPlainHead, L2_EPSILON, PLAIN_HEAD } from '../embeddingHead.ts';
 import { formatModelVersion } from '../modelVersion.ts';
 import {
   META_EMBEDDING_DIM,
