@@ -11,6 +11,7 @@
  */
 import sharp from 'sharp';
 import { IMAGE_PIXELS, IMAGE_SIZE } from './classes.ts';
+import { gaussianBlur } from './filters.ts';
 import { resizeCrop, WORK_SIZE } from './grayImage.ts';
 import { normalizeGarment, preprocessImageToBytes } from './preprocess.ts';
 import { createRng, shuffleInPlace } from './random.ts';
@@ -264,33 +265,6 @@ export function jpegQuantize(img: Float32Array, w: number, h: number, quality: n
         const y = by + (i >> 3);
         const x = bx + (i & 7);
         if (y < h && x < w) img[y * w + x] = block[i] + 128;
-      }
-    }
-  }
-}
-
-/** Separable gaussian blur in place (edges clamped); sigma in pixels, none below 0.05. */
-export function gaussianBlur(img: Float32Array, w: number, h: number, sigma: number): void {
-  if (sigma < 0.05) return;
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const taps = 2 * radius + 1;
-  const kernel = Float64Array.from({ length: taps }, (_, i) =>
-    Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)),
-  );
-  const sum = kernel.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < taps; i++) kernel[i] /= sum;
-  // One line at a time, padded with its edge values, so the inner loop has no bounds to clamp.
-  const line = new Float64Array(Math.max(w, h) + 2 * radius);
-  for (let pass = 0; pass < 2; pass++) {
-    const [n, lines, step, lineStep] = pass === 0 ? [w, h, 1, w] : [h, w, w, 1];
-    for (let l = 0; l < lines; l++) {
-      const base = l * lineStep;
-      for (let i = -radius; i < n + radius; i++)
-        line[i + radius] = img[base + Math.min(n - 1, Math.max(0, i)) * step];
-      for (let i = 0; i < n; i++) {
-        let acc = 0;
-        for (let k = 0; k < taps; k++) acc += kernel[k] * line[i + k];
-        img[base + i * step] = acc;
       }
     }
   }

@@ -1,5 +1,6 @@
 import { IMAGE_PIXELS, IMAGE_SIZE } from '../data/classes.ts';
-import { drawPhotoParams, gaussianBlur, renderPhotoAtWorkSize } from '../data/photoLike.ts';
+import { gaussianBlur } from '../data/filters.ts';
+import { drawPhotoParams, renderPhotoAtWorkSize } from '../data/photoLike.ts';
 import { createRng } from '../data/random.ts';
 import { epochSeed } from './sampler.ts';
 

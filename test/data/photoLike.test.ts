@@ -2,11 +2,11 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { IMAGE_PIXELS } from '../../src/data/classes.ts';
 import { loadFashionMnistSplit } from '../../src/data/fashionMnist.ts';
+import { gaussianBlur } from '../../src/data/filters.ts';
 import {
   BACKGROUND_LEVEL,
   buildPhotoSet,
   drawPhotoParams,
-  gaussianBlur,
   jpegQuantize,
   PHOTO_LONG_SIDE,
   photoQuery,

@@ -28,12 +28,15 @@ const THRESHOLDS = { precisionAt1: 0.915, mapAtR: 0.85, knnAccuracy: 0.93 };
 
 /**
  * Product photos of test items (src/data/photoLike.ts, the eval's generator and seed; its first 300 of
- * the 1,000 in the report): the photographed item among the 10 nearest of the 10,000 test images
- * (the report's 1,000: 0.930; this sample: 0.930), and the photos' category P@10 against the clean
- * images' (0.986 and 0.983).
+ * the 1,000 in the report): the photographed item among the 10 nearest of the 10,000 test images and of
+ * test+train, 70,000 (the report's 1,000: 0.950 / 0.919; this sample: 0.947 / 0.917), and the photos'
+ * category P@10 against the clean images' (0.995 and 0.992). Issue 16's photo goal is 0.90 among 70,000.
  */
 const PHOTOS = 300;
-const PHOTO_THRESHOLDS = { exactItemRecallAt10: 0.91, categoryP10Ratio: 0.97 };
+const PHOTO_THRESHOLDS = {
+  exactItemRecallAt10: { test: 0.93, testAndTrain: 0.9 },
+  categoryP10Ratio: 0.97,
+};
 
 /**
  * Each run of images embedded once for both tests: the 60,000 training images are the gallery of
@@ -85,13 +88,19 @@ describe(`models/default on the first ${QUERY_SAMPLE} test images vs the 60,000 
       count: PHOTOS,
       seed: DEFAULT_PHOTO_SEED,
     });
-    const inTest = r.exactItem.find((e) => e.catalog === 'test');
-    expect(inTest?.catalogCount).toBe(test.count);
-    expect(inTest?.recallAt10.overall).toBeGreaterThanOrEqual(PHOTO_THRESHOLDS.exactItemRecallAt10);
+    const recallIn = (catalog: 'test' | 'test+train', count: number) => {
+      const found = r.exactItem.find((e) => e.catalog === catalog);
+      expect(found?.catalogCount).toBe(count);
+      return found?.recallAt10.overall ?? 0;
+    };
+    const inTest = recallIn('test', test.count);
+    const inAll = recallIn('test+train', test.count + train.count);
     const { photo, clean } = r.categoryPrecisionAt10;
     console.info(
-      `photos: recall@10 ${inTest?.recallAt10.overall.toFixed(4)}, P@10 photo/clean ${(photo.overall / clean.overall).toFixed(4)}`,
+      `photos: recall@10 ${inTest.toFixed(4)} / ${inAll.toFixed(4)}, P@10 photo/clean ${(photo.overall / clean.overall).toFixed(4)}`,
     );
+    expect(inTest).toBeGreaterThanOrEqual(PHOTO_THRESHOLDS.exactItemRecallAt10.test);
+    expect(inAll).toBeGreaterThanOrEqual(PHOTO_THRESHOLDS.exactItemRecallAt10.testAndTrain);
     expect(photo.overall / clean.overall).toBeGreaterThanOrEqual(PHOTO_THRESHOLDS.categoryP10Ratio);
   });
 });
