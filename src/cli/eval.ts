@@ -2,13 +2,16 @@ import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env.ts';
+import { loadFashionMnist } from '../data/fashionMnist.ts';
 import { RAW_PIXELS } from '../eval/evaluate.ts';
 import { DEFAULT_PHOTO_COUNT, DEFAULT_PHOTO_SEED } from '../eval/photoEval.ts';
 import { runEvaluation } from '../eval/run.ts';
+import { heldOutCount, VALIDATION_SPLIT_NAMES, validationData } from '../eval/validationSplit.ts';
 import { createLogger } from '../log.ts';
 import { engineOptions } from '../model/engine.ts';
 
 const USAGE = `Usage: npm run eval -- --model models/NAME [options]
+       npm run eval -- --model models/NAME --validation --out DIR [options]
        npm run eval -- --raw --out DIR [options]
 
 Evaluates an embedding by exact euclidean search: the 10,000 test images as queries against the
@@ -30,6 +33,9 @@ Options:
   --photos N            product-photo queries rendered from the test images (default 1000, 0 = none):
                         category P@10 photo vs clean, exact-item recall@10 in the test and test+train catalogs
   --photo-seed N        seed of the photo generator (default 42)
+  --validation          the images the model's training held out of the 60,000 (metadata.json) as queries
+                        and photos, the images it trained on as gallery: for choosing settings without the
+                        test split; needs --out
 `;
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -54,10 +60,17 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       photos: { type: 'string' },
       'photo-seed': { type: 'string' },
+      validation: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help || (!values.model && !values.raw) || (values.raw && !values.out)) {
+  const needsOut = values.raw || values.validation;
+  if (
+    values.help ||
+    (!values.model && !values.raw) ||
+    (needsOut && !values.out) ||
+    (values.raw && values.validation)
+  ) {
     process.stderr.write(USAGE);
     process.exitCode = values.help ? 0 : 2;
     return;
@@ -92,11 +105,18 @@ async function main(): Promise<void> {
   const { loadModelSource } = await import('../eval/modelSource.ts');
   const model = await loadModelSource(values.model!, engineOptions(loadConfig(), availableParallelism()));
   try {
+    const split = values.validation
+      ? {
+          data: validationData(await loadFashionMnist(), heldOutCount(model.metadata)),
+          names: VALIDATION_SPLIT_NAMES,
+        }
+      : {};
     await runEvaluation({
       ...common,
+      ...split,
       source: model.source,
       outDir: resolve(values.out ?? model.dir),
-      title: `Evaluation of model ${basename(model.dir)}`,
+      title: `Evaluation of model ${basename(model.dir)}${values.validation ? ' on its validation split' : ''}`,
       model: { dir: values.model!, metadata: model.metadata },
     });
   } finally {

@@ -23,13 +23,23 @@ const K = 10;
 export interface PhotoEvalOptions {
   count: number;
   seed: number;
+  /** What the query and gallery sets are called in the results (default 'test' and 'train'). */
+  names?: SetNames;
   workers?: number;
   onProgress?: ProgressFn;
 }
 
+/** What an evaluation calls its query set (the photographed items) and its gallery. */
+export interface SetNames {
+  queries: string;
+  gallery: string;
+}
+export const TEST_SPLIT_NAMES: SetNames = { queries: 'test', gallery: 'train' };
+
 /** Exact-item retrieval of the photos in one catalog. */
 export interface ExactItemResult {
-  catalog: 'test' | 'test+train';
+  /** 'test' (the photographed items' own set) or 'test+train' (with the gallery), by the sets' names. */
+  catalog: string;
   catalogCount: number;
   recallAt1: number;
   recallAt10: ClassMeans;
@@ -40,6 +50,8 @@ export interface PhotoEvaluation {
   seed: number;
   /** The generator's ranges (src/data/photoLike.ts), so a report says which photos it measured. */
   generator: Record<string, readonly [number, number]>;
+  /** The photographed items' set; absent in reports written before (then 'test'). */
+  items?: string;
   /** Category P@10 of the photos and of the same items' clean images, both against the training images. */
   categoryPrecisionAt10: { galleryCount: number; photo: ClassMeans; clean: ClassMeans };
   /** The photo's own item (its clean test image) among the nearest, in the test images and in test+train. */
@@ -104,10 +116,11 @@ export async function evaluatePhotos(
   const photo = await precisionOf(photoVectors);
   const clean = await precisionOf(pickRows(testVectors, dim, items));
   const exactItem: ExactItemResult[] = [];
+  const { queries, gallery } = opts.names ?? TEST_SPLIT_NAMES;
   // Test items come first in the test+train catalog, so an item's index is its test index in both.
   for (const [catalog, vectors] of [
-    ['test', testVectors],
-    ['test+train', concatRows(testVectors, trainVectors)],
+    [queries, testVectors],
+    [`${queries}+${gallery}`, concatRows(testVectors, trainVectors)],
   ] as const) {
     const r = await search(photoVectors, vectors);
     exactItem.push({
@@ -120,6 +133,7 @@ export async function evaluatePhotos(
   return {
     photos: count,
     seed: opts.seed,
+    items: queries,
     generator: {
       longSide: PHOTO_LONG_SIDE,
       aspect: PHOTO_ASPECT,

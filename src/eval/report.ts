@@ -104,14 +104,15 @@ export function photoSection(p: PhotoEvaluation, galleryName: string): string[] 
   const g = p.generator;
   const byCatalog = p.exactItem;
   const widest = byCatalog[byCatalog.length - 1];
+  const items = p.items ?? 'test';
   return [
-    `## Product-photo queries: ${p.photos} photos of test items (seed ${p.seed})`,
+    `## Product-photo queries: ${p.photos} photos of ${items} items (seed ${p.seed})`,
     '',
-    `Each photo is a test image rendered as a product photo by \`src/data/photoLike.ts\` (long side ${range(g.longSide)} px,`,
+    `Each photo is a ${items} image rendered as a product photo by \`src/data/photoLike.ts\` (long side ${range(g.longSide)} px,`,
     `aspect ${range(g.aspect)}, garment ${range(g.garmentFraction)} of the short side placed anywhere, dark garment`,
     `(level ${range(g.ink)}) on a light backdrop (${range(g.background)}), gaussian blur σ ${range(g.blurSigma)} garment`,
     `pixels, noise σ ${range(g.noiseSigma)} levels, JPEG quality ${range(g.jpegQuality)}) and brought back through the`,
-    "serving preprocessing, as an upload to `/similar` would be. The photo's own item is its clean test image.",
+    `serving preprocessing, as an upload to \`/similar\` would be. The photo's own item is its clean ${items} image.`,
     '',
     `| category P@10 against the ${galleryCount} ${galleryName} images | photo | clean | photo / clean |`,
     '|---|---|---|---|',
@@ -194,9 +195,9 @@ export function renderMarkdown(r: ReportData): string {
     ...(r.photos ? photoSection(r.photos, r.data.gallery) : []),
     '## Spread of the embedding',
     '',
-    `Mean distance from a test query to its nearest training item: ${e.testVsTrain.meanNearestDistance.toPrecision(4)}` +
+    `Mean distance from a ${r.data.queries} query to its nearest ${r.data.gallery} item: ${e.testVsTrain.meanNearestDistance.toPrecision(4)}` +
       (e.stats
-        ? `; mean norm of the test vectors: ${e.stats.meanNorm.toPrecision(4)}; per-dimension standard deviation, averaged: ${e.stats.meanDimStd.toPrecision(4)}.`
+        ? `; mean norm of the ${r.data.queries} vectors: ${e.stats.meanNorm.toPrecision(4)}; per-dimension standard deviation, averaged: ${e.stats.meanDimStd.toPrecision(4)}.`
         : '.'),
     '',
     '## Timings (seconds)',

@@ -16,7 +16,7 @@ import {
   type RetrievalEvaluation,
   sliceImageSet,
 } from './evaluate.ts';
-import { evaluatePhotos, type PhotoEvaluation } from './photoEval.ts';
+import { evaluatePhotos, type PhotoEvaluation, type SetNames, TEST_SPLIT_NAMES } from './photoEval.ts';
 import {
   type NeighbourRow,
   renderConfusionPng,
@@ -47,8 +47,17 @@ export interface RunEvaluationOptions {
   photos?: { count: number; seed: number };
   /** The dataset; loaded with loadFashionMnist() when absent. */
   data?: FashionMnist;
+  /**
+   * What data.test and data.train are (default test and train). Other sets, such as the validation split,
+   * never read or write the raw-pixel baseline cache, which is for the full test and training images.
+   */
+  names?: SetNames;
   log?: Logger;
 }
+
+/** Whether a run evaluates the full test split against the full training images (the cached baseline's key). */
+const isFullTestRun = (opts: RunEvaluationOptions): boolean =>
+  opts.queryLimit === undefined && opts.galleryLimit === undefined && opts.names === undefined;
 
 export interface RunEvaluationResult {
   report: ReportData;
@@ -138,7 +147,7 @@ async function rawBaseline(
   onProgress: ProgressFn,
   log: Logger,
 ): Promise<EmbeddingResult> {
-  const full = opts.queryLimit === undefined && opts.galleryLimit === undefined;
+  const full = isFullTestRun(opts);
   const cachePath = opts.baselineCachePath ?? DEFAULT_BASELINE_CACHE;
   const key = { queryCount: test.count, galleryCount: train.count, checksums };
   const useCache = (opts.baseline ?? 'auto') === 'auto' && full;
@@ -180,7 +189,7 @@ async function maybeWriteBaselineCache(
   checksums: Record<string, string>,
   result: EmbeddingResult,
 ): Promise<void> {
-  const full = opts.queryLimit === undefined && opts.galleryLimit === undefined;
+  const full = isFullTestRun(opts);
   if (!full || (opts.baseline ?? 'auto') !== 'auto') return;
   const cachePath = opts.baselineCachePath ?? DEFAULT_BASELINE_CACHE;
   await mkdir(dirname(cachePath), { recursive: true });
@@ -256,6 +265,7 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
   try {
     let t = performance.now();
     const data = opts.data ?? (await loadFashionMnist());
+    const names = opts.names ?? TEST_SPLIT_NAMES;
     const test = sliceImageSet(data.test, opts.queryLimit);
     const train = sliceImageSet(data.train, opts.galleryLimit);
     timings.loadData = seconds(t);
@@ -284,6 +294,7 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
       t = performance.now();
       photos = await evaluatePhotos(opts.source, test, train, testVectors, trainVectors, {
         ...opts.photos,
+        names,
         workers: opts.workers,
         onProgress: bars.onProgress,
       });
@@ -329,7 +340,7 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
         points,
         subLabels,
         CLASS_NAMES,
-        `${name}: UMAP of ${picked.length} test embeddings`,
+        `${name}: UMAP of ${picked.length} ${names.queries} embeddings`,
       ),
       renderNeighbourGridPng(neighbourRows(test, train, evaluation, 5), CLASS_NAMES, `${name}: 5 nearest`),
       renderConfusionPng(evaluation.testVsTrain.confusion, CLASS_NAMES, `${name}: nearest-neighbour class`),
@@ -342,8 +353,8 @@ export async function runEvaluation(opts: RunEvaluationOptions): Promise<RunEval
       command: opts.command,
       model: opts.model ?? null,
       data: {
-        queries: 'test',
-        gallery: 'train',
+        queries: names.queries,
+        gallery: names.gallery,
         queryCount: test.count,
         galleryCount: train.count,
         checksums: data.checksums,
