@@ -52,6 +52,8 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
                         through the serving preprocessing, as the eval's photo queries (default 0)
   --photometric P       give a share P of the images (0..1) a photo's lower contrast, blur and noise:
                         the cheap stand-in for --photo-augment, ~20 µs an image (default 0)
+  --erase P             overwrite one random rectangle (2-40 % of the image) of a share P of the images
+                        with noise: random erasing, Zhong et al. 2017 (default 0)
   --seed N              (default ${DEFAULT_CONFIG.seed})
   --train-limit N       use only the first N training images (default: all)
   --val-count N         validation images held out of the 60k (default ${DEFAULT_CONFIG.valCount})
@@ -109,6 +111,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       augment: { type: 'string' },
       'photo-augment': { type: 'string' },
       photometric: { type: 'string' },
+      erase: { type: 'string' },
       'instance-weight': { type: 'string' },
       'instance-temperature': { type: 'string' },
       seed: { type: 'string' },
@@ -155,6 +158,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     augment: (values.augment ?? d.augment) as Augmentation,
     photoAugment: num(values['photo-augment'], d.photoAugment, '--photo-augment'),
     photometric: num(values.photometric, d.photometric, '--photometric'),
+    erase: num(values.erase, d.erase, '--erase'),
     seed: num(values.seed, d.seed, '--seed'),
     trainLimit: num(values['train-limit'], d.trainLimit, '--train-limit'),
     valCount: num(values['val-count'], d.valCount, '--val-count'),

@@ -19,6 +19,7 @@ const SHIFT_STREAM = 1;
 const PHOTO_STREAM = 0x20000000;
 const FLIP_STREAM = 0x40000000;
 const PHOTOMETRIC_STREAM = 0x60000000;
+const ERASE_STREAM = 0x70000000;
 
 /**
  * What a product photo does to the 28x28 input once the serving preprocessing has inverted and rescaled
@@ -107,6 +108,38 @@ export function photoAugment(batch: Float32Array, count: number, rng: () => numb
   }
 }
 
+/**
+ * Random erasing (Zhong et al. 2017, "Random Erasing Data Augmentation"): the rectangle's share of the
+ * image and its aspect ratio (height / width) are drawn from the paper's ranges, its pixels uniform
+ * noise, the fill the paper found best; a draw that does not fit the image is drawn again.
+ */
+export const ERASE = { area: [0.02, 0.4], aspect: [0.3, 1 / 0.3], attempts: 100 } as const;
+
+/**
+ * Overwrites one random rectangle of a `fraction` of the images of `batch` (in place) with uniform
+ * noise in [0, 1] (ERASE): the network must recognise a garment from the parts it still sees.
+ */
+export function randomErase(batch: Float32Array, count: number, rng: () => number, fraction: number): void {
+  const n = IMAGE_SIZE;
+  for (let img = 0; img < count; img++) {
+    if (rng() >= fraction) continue;
+    for (let attempt = 0; attempt < ERASE.attempts; attempt++) {
+      const area = uniform(rng, ERASE.area) * IMAGE_PIXELS;
+      const aspect = uniform(rng, ERASE.aspect);
+      const h = Math.round(Math.sqrt(area * aspect));
+      const w = Math.round(Math.sqrt(area / aspect));
+      if (h < 1 || w < 1 || h >= n || w >= n) continue;
+      const top = Math.floor(rng() * (n - h + 1));
+      const left = Math.floor(rng() * (n - w + 1));
+      for (let y = top; y < top + h; y++) {
+        const row = img * IMAGE_PIXELS + y * n;
+        for (let x = left; x < left + w; x++) batch[row + x] = rng();
+      }
+      break;
+    }
+  }
+}
+
 /** The augmentation settings of a training run. */
 export interface AugmentOptions {
   augment: Augmentation;
@@ -114,12 +147,15 @@ export interface AugmentOptions {
   photoAugment: number;
   /** Share of the images given a photo's contrast, blur and noise (0 = none). */
   photometric: number;
+  /** Share of the images given a randomly erased rectangle (0 = none). */
+  erase: number;
   seed: number;
 }
 
 /**
  * The augmentation of one training step, seeded by (seed, epoch, step) so that a resumed run replays it;
- * undefined when there is none. Photos first: the shift then moves the re-centred photo like any image.
+ * undefined when there is none. Photos first: the shift then moves the re-centred photo like any image;
+ * erasing last, so that its rectangle is noise of the drawn level whatever came before.
  */
 export function stepAugmentation(
   opts: AugmentOptions,
@@ -131,11 +167,13 @@ export function stepAugmentation(
   const flipRng = opts.augment === 'shift2-flip' ? stream(FLIP_STREAM) : null;
   const photoRng = opts.photoAugment > 0 ? stream(PHOTO_STREAM) : null;
   const photometricRng = opts.photometric > 0 ? stream(PHOTOMETRIC_STREAM) : null;
-  if (!shiftRng && !photoRng && !photometricRng) return undefined;
+  const eraseRng = opts.erase > 0 ? stream(ERASE_STREAM) : null;
+  if (!shiftRng && !photoRng && !photometricRng && !eraseRng) return undefined;
   return (batch, count) => {
     if (photoRng) photoAugment(batch, count, photoRng, opts.photoAugment);
     if (photometricRng) photometricAugment(batch, count, photometricRng, opts.photometric);
     if (shiftRng) randomShift(batch, count, shiftRng);
     if (flipRng) randomFlip(batch, count, flipRng);
+    if (eraseRng) randomErase(batch, count, eraseRng, opts.erase);
   };
 }

@@ -64,6 +64,8 @@ export interface TrainConfig {
   photoAugment: number;
   /** Share of the training images given a photo's contrast, blur and noise each step (augment.ts); 0 = none. */
   photometric: number;
+  /** Share of the training images given a randomly erased rectangle each step (augment.ts); 0 = none. */
+  erase: number;
   squared: boolean;
   /** Distance of the triplet losses; `squared: true` is the older spelling of 'squared'. */
   distance: DistanceName;
@@ -121,6 +123,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   augment: 'none',
   photoAugment: 0,
   photometric: 0,
+  erase: 0,
   squared: false,
   distance: 'euclidean',
   miner: 'all',
@@ -188,6 +191,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   for (const [share, flag] of [
     [c.photoAugment, '--photo-augment'],
     [c.photometric, '--photometric'],
+    [c.erase, '--erase'],
   ] as const)
     check(Number.isFinite(share) && share >= 0 && share <= 1, `${flag} must be a number from 0 to 1`);
   check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs must be a positive integer');

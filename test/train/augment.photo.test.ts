@@ -101,17 +101,20 @@ describe('photometricAugment', () => {
 describe('stepAugmentation', () => {
   it('is nothing without augmentation, and the shift alone replays the stream it always had', () => {
     expect(
-      stepAugmentation({ augment: 'none', photoAugment: 0, photometric: 0, seed: 1 }, 0, 0),
+      stepAugmentation({ augment: 'none', photoAugment: 0, photometric: 0, erase: 0, seed: 1 }, 0, 0),
     ).toBeUndefined();
     const viaStep = Float32Array.from(clean);
-    stepAugmentation({ augment: 'shift2', photoAugment: 0, photometric: 0, seed: 42 }, 2, 5)!(viaStep, N);
+    stepAugmentation({ augment: 'shift2', photoAugment: 0, photometric: 0, erase: 0, seed: 42 }, 2, 5)!(
+      viaStep,
+      N,
+    );
     const direct = Float32Array.from(clean);
     randomShift(direct, N, createRng(epochSeed(42, 2, 1 + 5)));
     expect(viaStep).toEqual(direct);
   });
 
   it('is the same for the same (seed, epoch, step) and another for another step', () => {
-    const opts = { augment: 'shift2', photoAugment: 0.5, photometric: 0.5, seed: 42 } as const;
+    const opts = { augment: 'shift2', photoAugment: 0.5, photometric: 0.5, erase: 0, seed: 42 } as const;
     const run = (epoch: number, step: number) => {
       const x = Float32Array.from(clean);
       stepAugmentation(opts, epoch, step)!(x, N);

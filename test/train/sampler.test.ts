@@ -93,7 +93,7 @@ describe('randomFlip', () => {
   });
 
   it('--augment shift2-flip shifts as shift2 does and mirrors about half of the images', () => {
-    const opts = { photoAugment: 0, photometric: 0, seed: 9 };
+    const opts = { photoAugment: 0, photometric: 0, erase: 0, seed: 9 };
     const images = Float32Array.from({ length: 64 * 784 }, (_, i) => ((i * 2654435761) >>> 0) / 2 ** 32);
     const shifted = Float32Array.from(images);
     stepAugmentation({ ...opts, augment: 'shift2' }, 0, 3)?.(shifted, 64);
