@@ -1849,14 +1849,14 @@ export interface paths {
                                     map_at_r: number;
                                     knn_accuracy: number;
                                 } | null;
-                                /** @description What follows the network's embedding (`npm run model:head`): each image averaged with its mirror image, a pull toward the class vectors of the cosine head. */
+                                /** @description What the serving engine applies after the network's embedding (`npm run model:head`): each image averaged with its mirror image, a pull toward the class vectors of the cosine head. */
                                 embedding_head: {
                                     mirror_average: boolean;
                                     class_pull: {
                                         weight: number;
                                         scale: number;
                                     } | null;
-                                } | null;
+                                };
                             } | null;
                             catalog: {
                                 items: number;

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { initBackend } from '../model/backend.ts';
+import { EMBEDDING_HEAD_KEY, parseEmbeddingHead } from '../model/embeddingHead.ts';
 import { DISTANCES, type DistanceName, MINERS, type MinerName, REDUCERS } from '../model/losses.ts';
 import { type Arch, EMBEDDING_NORMS, type EmbeddingNorm, type Init } from '../model/network.ts';
 import { AUGMENTATIONS, type Augmentation } from '../train/augment.ts';
@@ -61,6 +62,10 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --log-every N         steps between metric lines in metrics.jsonl (default ${DEFAULT_CONFIG.logEvery})
   --threads N           worker threads that split each batch, same weights to float rounding
                         (default: the available cores, ${availableParallelism()}; 1 = this thread only)
+  --flip-average        record an embedding head that averages each image with its mirror image
+  --class-pull W        record an embedding head that moves each embedding toward its classes' vectors
+                        of the cosine head by W (> 0; --loss cosface; softmax scale: --cos-scale); both
+                        as \`npm run model:head\` records them, in metadata.json and model.onnx
   --backend tensorflow|wasm|cpu   (default: TFJS_BACKEND or the fastest that loads)
   --resume              continue from models/NAME/checkpoint
   --no-progress         no progress bar`;
@@ -120,6 +125,8 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       'val-limit': { type: 'string' },
       'log-every': { type: 'string' },
       threads: { type: 'string' },
+      'flip-average': { type: 'boolean' },
+      'class-pull': { type: 'string' },
       backend: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean' },
@@ -128,6 +135,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     },
   });
   const d = DEFAULT_CONFIG;
+  const cosScale = num(values['cos-scale'], d.cosScale, '--cos-scale');
   const config: TrainConfig = {
     // batch-all and batch_all alike: miner names are hyphenated, and the two spellings are easily mixed.
     loss: (values.loss ?? d.loss).replaceAll('-', '_') as LossName,
@@ -136,7 +144,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     lr: num(values.lr, d.lr, '--lr'),
     lrSchedule: (values['lr-schedule'] ?? d.lrSchedule) as LrSchedule,
     margin: num(values.margin, d.margin, '--margin'),
-    cosScale: num(values['cos-scale'], d.cosScale, '--cos-scale'),
+    cosScale,
     cosMargin: num(values['cos-margin'], d.cosMargin, '--cos-margin'),
     instanceWeight: num(values['instance-weight'], d.instanceWeight, '--instance-weight'),
     instanceTemperature: num(values['instance-temperature'], d.instanceTemperature, '--instance-temperature'),
@@ -169,6 +177,18 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       values.threads,
       Math.min(availableParallelism(), num(values.batch, d.batchSize, '--batch')),
       '--threads',
+    ),
+    embeddingHead: parseEmbeddingHead(
+      {
+        [EMBEDDING_HEAD_KEY]: {
+          flipAverage: values['flip-average'] ?? false,
+          classPull:
+            values['class-pull'] === undefined
+              ? null
+              : { weight: num(values['class-pull'], 0, '--class-pull'), scale: cosScale },
+        },
+      },
+      '--flip-average / --class-pull',
     ),
     out: values.out ?? '',
     resume: values.resume ?? false,

@@ -1,6 +1,7 @@
 import { IMAGE_PIXELS } from '../data/classes.ts';
 import { createRng } from '../data/random.ts';
 import type { Embedder } from '../model/embedder.contract.ts';
+import { PLAIN_HEAD } from '../model/embeddingHead.ts';
 
 /**
  * A model-free `Embedder`: a seeded Gaussian random projection of the raw
@@ -10,6 +11,7 @@ import type { Embedder } from '../model/embedder.contract.ts';
  */
 export class RandomProjectionEmbedder implements Embedder {
   readonly modelVersion: string;
+  readonly head = PLAIN_HEAD;
   private readonly matrix: Float32Array;
 
   constructor(

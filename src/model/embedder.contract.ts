@@ -5,6 +5,7 @@
  */
 import { IMAGE_PIXELS } from '../data/classes.ts';
 import { ValidationError } from '../errors.ts';
+import type { EmbeddingHead } from './embeddingHead.ts';
 
 export interface Embedder {
   /** Stable identifier of the weights, e.g. `default@<sha256 prefix of weights>`. */
@@ -12,6 +13,8 @@ export interface Embedder {
   readonly dim: number;
   /** What computes the embeddings, for logs and status: `onnxruntime`, `tfjs-wasm`, ... */
   readonly engine?: string;
+  /** What this engine applies after the network (metadata.json's head as it was loaded). */
+  readonly head: EmbeddingHead;
   /**
    * Embeds `count` images given as count*784 floats in [0,1] (garment light on
    * dark, as Fashion-MNIST). Returns count*dim floats, row-major.

@@ -40,6 +40,7 @@ export async function loadEmbedder(modelDir: string): Promise<Embedder> {
     modelVersion: modelVersionOf(identity, weightsSha256),
     dim,
     engine: `tfjs-${tf.getBackend()}`,
+    head,
     async embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (disposed) throw new Error('embedder was disposed');
       checkImageBatch(images, count);

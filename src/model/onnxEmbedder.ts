@@ -108,6 +108,7 @@ export async function loadOnnxEmbedder(
     modelVersion: formatModelVersion(name, digest),
     dim,
     engine: 'onnxruntime',
+    head,
     async embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (disposed) throw new Error('embedder was disposed');
       checkImageBatch(images, count);

@@ -61,7 +61,7 @@ export function presentStatus(status: ServingStatus): Static<typeof Status> {
         map_at_r: model.evaluation.mapAtR,
         knn_accuracy: model.evaluation.knnAccuracy,
       },
-      embedding_head: model.head && {
+      embedding_head: {
         mirror_average: model.head.flipAverage,
         class_pull: model.head.classPull,
       },

@@ -439,17 +439,15 @@ export const Status = Type.Object(
             },
           ),
         ),
-        embedding_head: Nullable(
-          Type.Object(
-            {
-              mirror_average: Type.Boolean(),
-              class_pull: Nullable(Type.Object({ weight: Type.Number(), scale: Type.Number() })),
-            },
-            {
-              description:
-                "What follows the network's embedding (`npm run model:head`): each image averaged with its mirror image, a pull toward the class vectors of the cosine head.",
-            },
-          ),
+        embedding_head: Type.Object(
+          {
+            mirror_average: Type.Boolean(),
+            class_pull: Nullable(Type.Object({ weight: Type.Number(), scale: Type.Number() })),
+          },
+          {
+            description:
+              "What the serving engine applies after the network's embedding (`npm run model:head`): each image averaged with its mirror image, a pull toward the class vectors of the cosine head.",
+          },
         ),
       }),
     ),

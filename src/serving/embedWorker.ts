@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.ts';
+import type { EmbeddingHead } from '../model/embeddingHead.ts';
 import { type EngineOptions, loadEngine } from '../model/engine.ts';
 
 export interface EmbedWorkerData {
@@ -16,7 +17,7 @@ export interface EmbedWorkerData {
 export type EmbedWorkerRequest = { type: 'embed'; id: number; images: Float32Array; count: number };
 
 export type EmbedWorkerMessage =
-  | { type: 'ready'; modelVersion: string; dim: number; engine: string }
+  | { type: 'ready'; modelVersion: string; dim: number; engine: string; head: EmbeddingHead }
   | { type: 'failed'; message: string }
   | { type: 'result'; id: number; vectors: Float32Array }
   | { type: 'error'; id: number; message: string };
@@ -45,6 +46,7 @@ try {
     modelVersion: embedder.modelVersion,
     dim: embedder.dim,
     engine: embedder.engine ?? 'unknown',
+    head: embedder.head,
   } satisfies EmbedWorkerMessage);
 } catch (err) {
   port.postMessage({ type: 'failed', message: (err as Error).message } satisfies EmbedWorkerMessage);

@@ -5,15 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type EmbeddingHead, parseEmbeddingHead } from '../model/embeddingHead.ts';
 
 export interface ModelCard {
   name: string | null;
   arch: string | null;
   loss: string | null;
   createdAt: string | null;
-  /** What follows the network's embedding; null if metadata.json no longer says (edited since the load). */
-  head: EmbeddingHead | null;
   /** Test queries against the training gallery; null without a report. */
   evaluation: { precisionAt1: number; mapAtR: number; knnAccuracy: number } | null;
 }
@@ -28,14 +25,6 @@ function readJson(path: string): Record<string, unknown> | null {
 
 const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
-function headOf(metadata: unknown, where: string): EmbeddingHead | null {
-  try {
-    return parseEmbeddingHead(metadata, where);
-  } catch {
-    return null;
-  }
-}
-
 export function readModelCard(modelDir: string): ModelCard {
   const metadata = readJson(join(modelDir, 'metadata.json')) ?? {};
   const report = readJson(join(modelDir, 'report.json'));
@@ -48,7 +37,6 @@ export function readModelCard(modelDir: string): ModelCard {
     arch: text(metadata.arch),
     loss: text(metadata.loss),
     createdAt: text(metadata.createdAt),
-    head: headOf(metadata, join(modelDir, 'metadata.json')),
     evaluation:
       precisionAt1 !== null && mapAtR !== null && knnAccuracy !== null
         ? { precisionAt1, mapAtR, knnAccuracy }

@@ -77,6 +77,7 @@ export async function loadWorkerEmbedder(
     modelVersion: loaded.modelVersion,
     dim: loaded.dim,
     engine: loaded.engine,
+    head: loaded.head,
     embed(images: Float32Array, count: number): Promise<Float32Array> {
       if (dead) return Promise.reject(dead);
       const id = nextId++;

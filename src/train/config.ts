@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.ts';
+import { type EmbeddingHead, PLAIN_HEAD } from '../model/embeddingHead.ts';
 import {
   DEFAULT_COSFACE,
   DEFAULT_PAIRED_NCE,
@@ -95,6 +96,11 @@ export interface TrainConfig {
    * the run's identity: any count gives the same weights to float rounding, so --resume may change it.
    */
   threads: number;
+  /**
+   * The embedding head recorded in metadata.json with the trained weights (embeddingHead.ts), as
+   * `npm run model:head` records it. Not part of the run's identity: it does not change training.
+   */
+  embeddingHead: EmbeddingHead;
   resume: boolean;
   /** Show the cli-progress bar on stderr. */
   progress: boolean;
@@ -139,6 +145,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   logEvery: 50,
   // The CLI defaults to the available cores; programmatic runs (tests) stay in one thread.
   threads: 1,
+  embeddingHead: PLAIN_HEAD,
   resume: false,
   progress: false,
   command: '',
@@ -179,6 +186,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     Number.isFinite(c.instanceTemperature) && c.instanceTemperature > 0,
     '--instance-temperature must be a positive number',
   );
+  // The pull's class vectors are the cosine head's weights, which only --loss cosface trains.
+  check(c.embeddingHead.classPull === null || c.loss === 'cosface', '--class-pull needs --loss cosface');
   if (c.instanceWeight > 0) {
     // Its logits are cosines only between unit embeddings, as CosFace's.
     check(isUnitNorm(c.embeddingNorm), '--instance-weight needs --embedding-norm l2|bn-l2');
@@ -255,6 +264,7 @@ export function runIdentity(c: TrainConfig): Record<string, unknown> {
     command: _command,
     logEvery: _log,
     threads: _threads,
+    embeddingHead: _head,
     ...rest
   } = c;
   return rest;

@@ -10,6 +10,7 @@ import type { FashionMnist, ImageSet } from '../data/types.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { ensureBackend } from '../model/backend.ts';
+import { EMBEDDING_HEAD_KEY, isPlainHead } from '../model/embeddingHead.ts';
 import { saveModel, writeFileAtomic } from '../model/modelIo.ts';
 import { buildNetwork, EMBEDDING_DIM } from '../model/network.ts';
 import { exportOnnx } from '../model/onnx/export.ts';
@@ -377,6 +378,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     createdAt: new Date().toISOString(),
     weightsSha256,
     parameters: model.countParams(),
+    ...(isPlainHead(config.embeddingHead) ? {} : { [EMBEDDING_HEAD_KEY]: config.embeddingHead }),
   };
   await writeFileAtomic(join(config.out, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
   await exportOnnx(config.out);

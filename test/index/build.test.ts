@@ -13,6 +13,7 @@ import { loadNewestGoodIndex } from '../../src/index/loadIndex.ts';
 import { RandomProjectionEmbedder } from '../../src/index/projectionEmbedder.ts';
 import { rebuildIndex } from '../../src/index/rebuild.ts';
 import type { Embedder } from '../../src/model/embedder.contract.ts';
+import { PLAIN_HEAD } from '../../src/model/embeddingHead.ts';
 
 const ITEMS = 400;
 const PARAMS = { M: 12, efConstruction: 64, efSearch: 32 };
@@ -246,6 +247,7 @@ describe('rebuildIndex', () => {
     const broken: Embedder = {
       modelVersion: 'broken@1',
       dim: 64,
+      head: PLAIN_HEAD,
       embed: async () => {
         throw new Error('out of memory');
       },

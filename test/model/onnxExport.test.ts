@@ -261,6 +261,9 @@ describe('export of freshly built networks', () => {
     try {
       expect(onnx.modelVersion).toBe(result.modelVersion);
       expect(tfjs.modelVersion).toBe(result.modelVersion);
+      // Each engine reports the head it applies (GET /status shows it).
+      expect(tfjs.head).toEqual(head);
+      expect(onnx.head).toEqual(head);
       const count = 300;
       const sample = testImages.subarray(0, count * 784);
       const expected = await tfjs.embed(sample, count);

@@ -202,6 +202,7 @@ describe('EmbedQueue', () => {
     const flaky = {
       modelVersion: embedder.modelVersion,
       dim: embedder.dim,
+      head: embedder.head,
       embed: (x: Float32Array, n: number) =>
         fail ? Promise.reject(new Error('boom')) : embedder.embed(x, n),
       dispose: () => {},

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PLAIN_HEAD } from '../../src/model/embeddingHead.ts';
 import {
   DEFAULT_CONFIG,
   runIdentity,
@@ -87,6 +88,20 @@ describe('--embedding-norm', () => {
       /--instance-temperature/,
     );
     expect(() => validateConfig(config({ instanceWeight: -1 }))).toThrow(/--instance-weight must/);
+  });
+  it('records a class pull only over a cosine head; the head is not part of the run identity', () => {
+    const pull = { flipAverage: true, classPull: { weight: 0.5, scale: 24 } };
+    const cosface = { loss: 'cosface', embeddingNorm: 'l2', embeddingHead: pull } as const;
+    expect(validateConfig(config(cosface)).embeddingHead).toEqual(pull);
+    expect(() => validateConfig(config({ ...cosface, loss: 'batch_all' }))).toThrow(
+      /--class-pull needs --loss cosface/,
+    );
+    const mirrorOnly = { flipAverage: true, classPull: null };
+    expect(validateConfig(config({ embeddingHead: mirrorOnly })).embeddingHead).toEqual(mirrorOnly);
+    // A run resumed with another head trains the same weights.
+    expect(runIdentity(config(cosface))).toEqual(
+      runIdentity(config({ ...cosface, embeddingHead: PLAIN_HEAD })),
+    );
   });
   it('is part of the run identity; a checkpoint without it resumes as none', () => {
     const l2 = runIdentity(config({ embeddingNorm: 'l2' }));

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadEmbedder } from '../../src/model/embedder.ts';
+import { loadOnnxEmbedder } from '../../src/model/onnxEmbedder.ts';
 import { DEFAULT_CONFIG, type LossName, type TrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/trainer.ts';
 import { compareWithReload, useTrainFixture } from './fixture.ts';
@@ -92,5 +94,27 @@ describe('--embedding-norm with batch_hard, 2 epochs on 2,048 real images', () =
     const [first, last] = await run('bn-l2');
     for (const h of [first, last]) expect(h.train.meanDistance).toBeGreaterThan(1.2);
     expect(last.train.fractionPositive).toBeLessThan(first.train.fractionPositive);
+  }, 120_000);
+});
+
+describe('an embedding head recorded by the training run (--flip-average --class-pull)', () => {
+  it('is in metadata.json and model.onnx as npm run model:head records it, and both engines apply it', async () => {
+    const head = { flipAverage: true, classPull: { weight: 0.5, scale: DEFAULT_CONFIG.cosScale } };
+    const cosface = { loss: 'cosface', embeddingNorm: 'l2', epochs: 1, embeddingHead: head } as const;
+    const result = await train(config('head', cosface), { data: fx.data });
+    const metadata = JSON.parse(await readFile(join(result.outDir, 'metadata.json'), 'utf8'));
+    expect(metadata.embeddingHead).toEqual(head);
+    const [tfjs, onnx] = [await loadEmbedder(result.outDir), await loadOnnxEmbedder(result.outDir)];
+    try {
+      expect(tfjs.head).toEqual(head);
+      expect(onnx.head).toEqual(head);
+      // The version covers the head: not the weights' version alone.
+      expect(onnx.modelVersion).toBe(tfjs.modelVersion);
+      expect(onnx.modelVersion).not.toBe(`head@${result.weightsSha256.slice(0, 12)}`);
+    } finally {
+      tfjs.dispose();
+      onnx.dispose();
+      result.model.dispose();
+    }
   }, 120_000);
 });
