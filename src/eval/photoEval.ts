@@ -50,10 +50,10 @@ export interface PhotoEvaluation {
   seed: number;
   /** The generator's ranges (src/data/photoLike.ts), so a report says which photos it measured. */
   generator: Record<string, readonly [number, number]>;
-  /** The photographed items' set; absent in reports written before (then 'test'). */
-  items?: string;
-  /** Category P@10 of the photos and of the same items' clean images, both against the training images. */
-  categoryPrecisionAt10: { galleryCount: number; photo: ClassMeans; clean: ClassMeans };
+  /** The photographed items' set (SetNames.queries). */
+  items: string;
+  /** Category P@10 of the photos and of the same items' clean images, both against the gallery. */
+  categoryPrecisionAt10: { gallery: string; galleryCount: number; photo: ClassMeans; clean: ClassMeans };
   /** The photo's own item (its clean test image) among the nearest, in the test images and in test+train. */
   exactItem: ExactItemResult[];
   seconds: { render: number; embed: number; search: number };
@@ -144,7 +144,7 @@ export async function evaluatePhotos(
       noiseSigma: NOISE_SIGMA,
       jpegQuality: JPEG_QUALITY,
     },
-    categoryPrecisionAt10: { galleryCount: train.count, photo, clean },
+    categoryPrecisionAt10: { gallery, galleryCount: train.count, photo, clean },
     exactItem,
     seconds: { render, embed, search: (performance.now() - t) / 1000 },
   };

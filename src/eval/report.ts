@@ -99,12 +99,12 @@ export const METRIC_DEFINITIONS = [
 const range = ([lo, hi]: readonly [number, number]) => `${+lo.toFixed(2)}-${+hi.toFixed(2)}`;
 
 /** The photo section of report.md: category P@10 photo vs clean, exact-item recall per catalog, per class. */
-export function photoSection(p: PhotoEvaluation, galleryName: string): string[] {
-  const { photo, clean, galleryCount } = p.categoryPrecisionAt10;
+export function photoSection(p: PhotoEvaluation): string[] {
+  const { photo, clean, gallery, galleryCount } = p.categoryPrecisionAt10;
   const g = p.generator;
   const byCatalog = p.exactItem;
   const widest = byCatalog[byCatalog.length - 1];
-  const items = p.items ?? 'test';
+  const { items } = p;
   return [
     `## Product-photo queries: ${p.photos} photos of ${items} items (seed ${p.seed})`,
     '',
@@ -114,7 +114,7 @@ export function photoSection(p: PhotoEvaluation, galleryName: string): string[] 
     `pixels, noise σ ${range(g.noiseSigma)} levels, JPEG quality ${range(g.jpegQuality)}) and brought back through the`,
     `serving preprocessing, as an upload to \`/similar\` would be. The photo's own item is its clean ${items} image.`,
     '',
-    `| category P@10 against the ${galleryCount} ${galleryName} images | photo | clean | photo / clean |`,
+    `| category P@10 against the ${galleryCount} ${gallery} images | photo | clean | photo / clean |`,
     '|---|---|---|---|',
     `| all | ${f3(photo.overall)} | ${f3(clean.overall)} | ${f3(photo.overall / clean.overall)} |`,
     '',
@@ -192,7 +192,7 @@ export function renderMarkdown(r: ReportData): string {
     '',
     `![nearest neighbours](${REPORT_FILES.neighbours})`,
     '',
-    ...(r.photos ? photoSection(r.photos, r.data.gallery) : []),
+    ...(r.photos ? photoSection(r.photos) : []),
     '## Spread of the embedding',
     '',
     `Mean distance from a ${r.data.queries} query to its nearest ${r.data.gallery} item: ${e.testVsTrain.meanNearestDistance.toPrecision(4)}` +

@@ -27,8 +27,10 @@ describe('evaluatePhotos', () => {
       expect(v).toBeGreaterThan(0);
       expect(v).toBeLessThanOrEqual(1);
     }
-    const md = photoSection(r, 'train').join('\n');
+    const md = photoSection(r).join('\n');
     expect(md).toContain('## Product-photo queries: 30 photos of test items (seed 1)');
     expect(md).toContain('| test+train | 600 |');
+    expect(r.categoryPrecisionAt10.gallery).toBe('train');
+    expect(md).toContain(`category P@10 against the ${r.categoryPrecisionAt10.galleryCount} train images`);
   });
 });
