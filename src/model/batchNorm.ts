@@ -39,6 +39,7 @@ export class FastBatchNorm extends tfl.layers.Layer {
   private beta: tfl.LayerVariable | undefined;
   private movingMean!: tfl.LayerVariable;
   private movingVariance!: tfl.LayerVariable;
+  private shards: (() => BatchShards) | undefined;
 
   constructor(args: FastBatchNormArgs = {}) {
     super({ name: args.name });
@@ -90,7 +91,7 @@ export class FastBatchNorm extends tfl.layers.Layer {
         );
       }
       const stats: BatchStats = {};
-      const y = batchNormTraining(x, gamma, beta, this.epsilon, stats);
+      const y = batchNormTraining(x, gamma, beta, this.epsilon, stats, this.shards?.());
       if (stats.mean && stats.variance) {
         this.updateMovingAverage(this.movingMean, stats.mean);
         this.updateMovingAverage(this.movingVariance, stats.variance);
@@ -98,6 +99,15 @@ export class FastBatchNorm extends tfl.layers.Layer {
       }
       return y;
     });
+  }
+
+  /**
+   * Makes training-mode calls normalise with the statistics of a whole batch whose rows are split over
+   * data-parallel workers (src/train/parallel): `shards` gives the current step's all-reduce and row
+   * count. The moving averages are updated from those statistics, the same in every worker.
+   */
+  shardStatistics(shards: () => BatchShards): void {
+    this.shards = shards;
   }
 
   private updateMovingAverage(variable: tfl.LayerVariable, batchValue: tf.Tensor): void {
