@@ -28,6 +28,7 @@ const USAGE = `Usage: npm run train -- --out models/NAME [options]
   --batch N             (default ${DEFAULT_CONFIG.batchSize})
   --lr X                Adam learning rate (default ${DEFAULT_CONFIG.lr})
   --lr-schedule constant|cosine (default ${DEFAULT_CONFIG.lrSchedule})
+  --weight-decay W      AdamW: decay the kernels by lr·W each step, apart from the gradient (default 0: Adam)
   --margin X            triplet margin (default ${DEFAULT_CONFIG.margin})
   --cos-scale S --cos-margin M   --loss cosface: logits s·(cos − m at the true class) over unit
                         class vectors; needs --embedding-norm l2|bn-l2 (default ${DEFAULT_CONFIG.cosScale}, ${DEFAULT_CONFIG.cosMargin})
@@ -95,6 +96,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       batch: { type: 'string' },
       lr: { type: 'string' },
       'lr-schedule': { type: 'string' },
+      'weight-decay': { type: 'string' },
       margin: { type: 'string' },
       'cos-scale': { type: 'string' },
       'cos-margin': { type: 'string' },
@@ -143,6 +145,7 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
     batchSize: num(values.batch, d.batchSize, '--batch'),
     lr: num(values.lr, d.lr, '--lr'),
     lrSchedule: (values['lr-schedule'] ?? d.lrSchedule) as LrSchedule,
+    weightDecay: num(values['weight-decay'], d.weightDecay, '--weight-decay'),
     margin: num(values.margin, d.margin, '--margin'),
     cosScale,
     cosMargin: num(values['cos-margin'], d.cosMargin, '--cos-margin'),

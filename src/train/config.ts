@@ -60,6 +60,8 @@ export interface TrainConfig {
   /** Epochs of batch-all before a triplet loss (batch-hard collapses when trained from scratch). */
   warmupEpochs: number;
   lrSchedule: LrSchedule;
+  /** AdamW's decoupled weight decay λ of the kernels (schedule.ts); 0 = Adam. */
+  weightDecay: number;
   augment: Augmentation;
   /** Share of the training images replaced by product-photo renderings each step (augment.ts); 0 = none. */
   photoAugment: number;
@@ -126,6 +128,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'out'> = {
   seed: 42,
   warmupEpochs: 0,
   lrSchedule: 'constant',
+  weightDecay: 0,
   augment: 'none',
   photoAugment: 0,
   photometric: 0,
@@ -206,6 +209,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   check(Number.isInteger(c.epochs) && c.epochs >= 1, '--epochs must be a positive integer');
   check(Number.isInteger(c.batchSize) && c.batchSize >= 2, '--batch must be an integer >= 2');
   check(Number.isFinite(c.lr) && c.lr > 0, '--lr must be a positive number');
+  check(Number.isFinite(c.weightDecay) && c.weightDecay >= 0, '--weight-decay must be a non-negative number');
   check(Number.isFinite(c.margin) && c.margin >= 0, '--margin must be a non-negative number');
   check(Number.isInteger(c.seed), '--seed must be an integer');
   check(

@@ -9,11 +9,23 @@ export function learningRateAt(schedule: LrSchedule, base: number, step: number,
   return base * 0.5 * (1 + Math.cos(Math.PI * t));
 }
 
+export interface AdamOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** AdamW's decoupled decay λ of the kernels; 0 = Adam. */
+  weightDecay?: number;
+}
+
 /**
  * Adam (Kingma & Ba, same update as tf.train.adam) with a learning rate that can change between
  * steps, and a state that round-trips exactly: the bias corrections are computed from the step
  * count in float64, where tfjs' AdamOptimizer accumulates them in float32 variables and rebuilds
  * them differently on setWeights, so a resumed run would drift from an uninterrupted one.
+ *
+ * With `weightDecay` λ > 0 it is AdamW (Loshchilov & Hutter 2019): θ ← θ − lr · (Adam's step + λ·θ),
+ * the decay decoupled from the gradient's moments and scaled by the scheduled rate as in PyTorch's
+ * AdamW, for the kernels only (rank ≥ 2): biases and batch-norm scales and shifts are not decayed.
  */
 export class ScheduledAdam extends tf.Optimizer {
   static get className(): string {
@@ -24,13 +36,17 @@ export class ScheduledAdam extends tf.Optimizer {
   private v: tf.Variable[] = [];
   private steps = 0;
 
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly epsilon: number;
+  private readonly weightDecay: number;
+
   constructor(
     private learningRate: number,
-    private readonly beta1 = 0.9,
-    private readonly beta2 = 0.999,
-    private readonly epsilon = 1e-7,
+    { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, weightDecay = 0 }: AdamOptions = {},
   ) {
     super();
+    [this.beta1, this.beta2, this.epsilon, this.weightDecay] = [beta1, beta2, epsilon, weightDecay];
   }
 
   setLearningRate(lr: number): void {
@@ -56,7 +72,9 @@ export class ScheduledAdam extends tf.Optimizer {
         this.m[i].assign(m);
         this.v[i].assign(v);
         const step = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
-        variable.assign(tf.sub(variable, tf.mul(step, this.learningRate)));
+        const decayed = this.weightDecay > 0 && variable.rank >= 2;
+        const update = decayed ? tf.add(step, tf.mul(variable, this.weightDecay)) : step;
+        variable.assign(tf.sub(variable, tf.mul(update, this.learningRate)));
       });
     });
     this.incrementIterations();
@@ -88,6 +106,12 @@ export class ScheduledAdam extends tf.Optimizer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    return {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      weightDecay: this.weightDecay,
+    };
   }
 }

@@ -141,7 +141,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
 
   let model: tfl.LayersModel;
   let state: TrainState;
-  const optimizer = new ScheduledAdam(config.lr);
+  const optimizer = new ScheduledAdam(config.lr, { weightDecay: config.weightDecay });
   const checkpoint = config.resume ? await loadCheckpoint(config.out) : null;
   if (config.resume && !checkpoint) throw new ValidationError(`--resume: no checkpoint in ${config.out}`);
   if (checkpoint) {
@@ -360,7 +360,7 @@ export async function train(rawConfig: TrainConfig, deps: TrainDeps = {}): Promi
     embeddingNorm: config.embeddingNorm,
     hyperParameters: {
       ...identity,
-      optimizer: 'adam',
+      optimizer: config.weightDecay > 0 ? 'adamw' : 'adam',
       pkImagesPerClass: config.sampler === 'pk' ? config.batchSize / config.pkClasses : null,
       trainImages: trainSet.count,
       validationImages: validation.count,
