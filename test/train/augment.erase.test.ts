@@ -10,20 +10,16 @@ const constantBatch = () => new Float32Array(N * IMAGE_PIXELS).fill(FILL);
 
 /** The erased pixels of image `img`: their bounding box and how many there are. */
 function erased(batch: Float32Array, img: number) {
-  let count = 0;
-  let [top, left, bottom, right] = [IMAGE_SIZE, IMAGE_SIZE, -1, -1];
+  const rows: number[] = [];
+  const columns: number[] = [];
   for (let y = 0; y < IMAGE_SIZE; y++)
-    for (let x = 0; x < IMAGE_SIZE; x++) {
-      if (batch[img * IMAGE_PIXELS + y * IMAGE_SIZE + x] === FILL) continue;
-      count++;
-      [top, left, bottom, right] = [
-        Math.min(top, y),
-        Math.min(left, x),
-        Math.max(bottom, y),
-        Math.max(right, x),
-      ];
-    }
-  return { count, height: bottom - top + 1, width: right - left + 1 };
+    for (let x = 0; x < IMAGE_SIZE; x++)
+      if (batch[img * IMAGE_PIXELS + y * IMAGE_SIZE + x] !== FILL) {
+        rows.push(y);
+        columns.push(x);
+      }
+  const span = (xs: number[]) => (xs.length ? Math.max(...xs) - Math.min(...xs) + 1 : 0);
+  return { count: rows.length, height: span(rows), width: span(columns) };
 }
 
 describe('randomErase', () => {
