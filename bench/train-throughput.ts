@@ -8,6 +8,7 @@
  *   npm run bench:train -- [--arch seed,improved] [--threads 2] [--losses softmax,batch_all,batch_hard]
  *                          [--steps 30] [--repeats 3] [--cpu-steps 1] [--torch-steps 50] [--wasm-threads 1]
  *   npm run bench:train -- --profile softmax [--steps 10] [--arch seed]
+ *   npm run bench:train -- --contention batch_all [--arch improved] [--threads 2] [--repeats 3]
  *
  * Prints one JSON document on stdout. Each wasm figure is the median of --repeats timed runs that
  * alternate with the PyTorch runs, so that load from other processes hits both alike; the load
@@ -16,8 +17,12 @@
  * the backend's own; the project's kernels stay single-threaded).
  * --profile LOSS prints instead where one wasm step's time goes: kernel wall times (tf.profile)
  * per kernel and input shapes, slowest first.
+ * --contention LOSS measures what running at once costs the shards of a data-parallel step, apart from
+ * any data-parallel code: one-thread training steps at the shard's batch (128 / --threads) in one
+ * process alone, then in --threads independent processes at once; their ratio is the slow-down that
+ * the cores' shared caches and memory impose on each shard.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +38,8 @@ import { computeLoss, type Forward, forward, trainingView } from '../src/train/o
 import { type DataParallel, startDataParallel } from '../src/train/parallel/dataParallel.ts';
 
 type Loss = 'softmax' | 'batch_all' | 'batch_hard';
-const BATCH = 128;
+/** Training batch; a --measure child of --contention runs a shard's share of it. */
+const FULL_BATCH = 128;
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TORCH_SCRIPT = path.resolve(repoRoot, '../shared/peers/torch-train/train.py');
 const PYTHON = '/usr/bin/python3';
@@ -53,8 +59,12 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     loss: { type: 'string' },
     warmup: { type: 'string', default: '5' },
+    contention: { type: 'string' },
+    // Internal: the batch of a --measure child (see contention).
+    batch: { type: 'string', default: String(FULL_BATCH) },
   },
 });
+const BATCH = Number(args.batch);
 const losses = args.losses.split(',') as Loss[];
 const steps = Number(args.steps);
 const repeats = Number(args.repeats);
@@ -327,7 +337,7 @@ async function main(): Promise<void> {
   }
   const report = {
     bench: 'train-throughput',
-    batch: BATCH,
+    batch: FULL_BATCH,
     archs,
     pytorch_archs: archs.map((a) => TORCH_ARCH[a]),
     threads: threadCounts,
@@ -345,6 +355,55 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(report, null, 2));
 }
 
+/** One --measure child of one-thread training steps at `batch`, started now; resolves to its result. */
+function measureAsync(loss: Loss, batch: number): Promise<Timed> {
+  const script = fileURLToPath(import.meta.url);
+  const childArgs = ['--measure', 'wasm', '--loss', loss, '--arch', arch, '--steps', String(steps)];
+  childArgs.push('--threads', '1', '--batch', String(batch), '--warmup', args.warmup, '--cpu-steps', '0');
+  const child = spawn(process.execPath, [...process.execArgv, script, ...childArgs]);
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  return new Promise((resolve, reject) =>
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as Timed);
+      else reject(new Error(`contention child exited with ${code}: ${line}`));
+    }),
+  );
+}
+
+async function contention(loss: Loss): Promise<void> {
+  const shard = Math.floor(FULL_BATCH / threads);
+  const msPerStep = (t: Timed) => round((shard / t.imagesPerS) * 1000, 2);
+  const alone: number[] = [];
+  const together: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    alone.push(msPerStep(await measureAsync(loss, shard)));
+    const runs = await Promise.all(Array.from({ length: threads }, () => measureAsync(loss, shard)));
+    together.push(...runs.map(msPerStep));
+    process.stderr.write(
+      `contention ${r + 1}/${repeats}: alone ${alone.at(-1)} ms, together ${runs.map(msPerStep).join(' / ')} ms\n`,
+    );
+  }
+  const report = {
+    bench: 'train-contention',
+    arch,
+    loss,
+    processes: threads,
+    shard_batch: shard,
+    steps_per_run: steps,
+    repeats,
+    ms_per_step_alone: { median: round(median(alone), 2), runs: alone },
+    ms_per_step_together: { median: round(median(together), 2), runs: together },
+    slowdown_together: ratio(median(together), median(alone)),
+    cores: os.cpus().length,
+    loadavg: loadavg(),
+  };
+  console.log(JSON.stringify(report, null, 2));
+}
+
 if (args.measure) {
   await measure(args.measure, args.loss as Loss);
   // The threaded build's pthread workers would otherwise keep the process alive.
@@ -352,4 +411,5 @@ if (args.measure) {
 } else if (args.profile) {
   await profile(args.profile as Loss);
   process.exit(0);
-} else await main();
+} else if (args.contention) await contention(args.contention as Loss);
+else await main();
