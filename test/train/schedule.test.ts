@@ -28,8 +28,12 @@ describe('ScheduledAdam', () => {
     for (const [a, b] of [
       [k1, k2],
       [b1, b2],
-    ])
-      Array.from(a.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(b.dataSync()[i], 6));
+    ]) {
+      const expected = b.dataSync();
+      a.dataSync().forEach((v, i) => {
+        expect(v).toBeCloseTo(expected[i], 6);
+      });
+    }
   });
 
   it('with weight decay (AdamW) shrinks the kernels by lr·λ·θ beside Adam’s step, and not the biases', () => {
@@ -38,10 +42,12 @@ describe('ScheduledAdam', () => {
     new ScheduledAdam(lr, { weightDecay: decay }).applyGradients(grads(k, b));
     // First step: m̂ = g and v̂ = g², so Adam's step is g / (|g| + ε), the sign of g.
     const kernelGrad = [0.1, -0.2, 0.3, 0.4];
-    kernel0.forEach((theta, i) =>
-      expect(k.dataSync()[i]).toBeCloseTo(theta - lr * (Math.sign(kernelGrad[i]) + decay * theta), 6),
-    );
+    kernel0.forEach((theta, i) => {
+      expect(k.dataSync()[i]).toBeCloseTo(theta - lr * (Math.sign(kernelGrad[i]) + decay * theta), 6);
+    });
     const biasGrad = [-0.5, 0.5];
-    bias0.forEach((theta, i) => expect(b.dataSync()[i]).toBeCloseTo(theta - lr * Math.sign(biasGrad[i]), 6));
+    bias0.forEach((theta, i) => {
+      expect(b.dataSync()[i]).toBeCloseTo(theta - lr * Math.sign(biasGrad[i]), 6);
+    });
   });
 });
