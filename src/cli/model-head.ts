@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.ts';
 import { initBackend } from '../model/backend.ts';
-import { EMBEDDING_HEAD_KEY, type EmbeddingHead, parseEmbeddingHead } from '../model/embeddingHead.ts';
+import { EMBEDDING_HEAD_KEY, headFromOptions } from '../model/embeddingHead.ts';
 import { writeFileAtomic } from '../model/modelIo.ts';
 import { METADATA_FILE } from '../model/modelVersion.ts';
 import { onnxBytesOf } from '../model/onnx/export.ts';
@@ -46,18 +46,16 @@ async function main(): Promise<void> {
   const metadataPath = join(dir, METADATA_FILE);
   const metadata = JSON.parse(await readFile(metadataPath, 'utf8')) as Record<string, unknown>;
   const trainedScale = (metadata.hyperParameters as { cosScale?: unknown } | undefined)?.cosScale;
-  const requested = {
-    flipAverage: values['flip-average'],
-    classPull:
-      values['class-pull'] === undefined
-        ? null
-        : {
-            weight: Number(values['class-pull']),
-            scale: values['pull-scale'] === undefined ? trainedScale : Number(values['pull-scale']),
-          },
-  };
-  // The same validation as a load's, before anything is written.
-  const head: EmbeddingHead = parseEmbeddingHead({ [EMBEDDING_HEAD_KEY]: requested }, 'the options');
+  const head = headFromOptions(
+    values['flip-average'],
+    values['class-pull'] === undefined
+      ? null
+      : {
+          weight: Number(values['class-pull']),
+          scale: values['pull-scale'] === undefined ? trainedScale : Number(values['pull-scale']),
+        },
+    'the options',
+  );
   await initBackend();
   const { bytes, modelVersion } = await onnxBytesOf(dir, head);
   await writeFileAtomic(

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { initBackend } from '../model/backend.ts';
-import { EMBEDDING_HEAD_KEY, parseEmbeddingHead } from '../model/embeddingHead.ts';
+import { headFromOptions } from '../model/embeddingHead.ts';
 import { DISTANCES, type DistanceName, MINERS, type MinerName, REDUCERS } from '../model/losses.ts';
 import { type Arch, EMBEDDING_NORMS, type EmbeddingNorm, type Init } from '../model/network.ts';
 import { AUGMENTATIONS, type Augmentation } from '../train/augment.ts';
@@ -181,16 +181,11 @@ export function parseTrainArgs(argv: string[]): { config: TrainConfig; backend?:
       Math.min(availableParallelism(), num(values.batch, d.batchSize, '--batch')),
       '--threads',
     ),
-    embeddingHead: parseEmbeddingHead(
-      {
-        [EMBEDDING_HEAD_KEY]: {
-          flipAverage: values['flip-average'] ?? false,
-          classPull:
-            values['class-pull'] === undefined
-              ? null
-              : { weight: num(values['class-pull'], 0, '--class-pull'), scale: cosScale },
-        },
-      },
+    embeddingHead: headFromOptions(
+      values['flip-average'] ?? false,
+      values['class-pull'] === undefined
+        ? null
+        : { weight: num(values['class-pull'], 0, '--class-pull'), scale: cosScale },
       '--flip-average / --class-pull',
     ),
     out: values.out ?? '',

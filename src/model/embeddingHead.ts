@@ -61,6 +61,18 @@ export function parseEmbeddingHead(metadata: unknown, where: string): EmbeddingH
 }
 
 /**
+ * The head a command line asks for (`--flip-average`, `--class-pull W` with its softmax scale), checked
+ * as a load checks metadata.json's, so that a bad weight is refused before anything is written.
+ */
+export function headFromOptions(
+  flipAverage: boolean,
+  classPull: { weight: unknown; scale: unknown } | null,
+  where: string,
+): EmbeddingHead {
+  return parseEmbeddingHead({ [EMBEDDING_HEAD_KEY]: { flipAverage, classPull } }, where);
+}
+
+/**
  * The model version's digest: the weights' sha256 for the plain head (versions of models without a
  * head are unchanged), else the sha256 of the weights' digest and the head.
  */
