@@ -236,13 +236,23 @@ async function profile(loss: Loss): Promise<void> {
   console.log(JSON.stringify(report, null, 2));
 }
 
-function measureInChild(backend: string, net: Arch, loss: Loss, workers: number): Timed | undefined {
-  const script = fileURLToPath(import.meta.url);
+/** The node arguments of a --measure child of this script (process.execArgv carries tsx's loader flags). */
+function measureArgs(backend: string, net: Arch, loss: Loss, workers: number, batch = FULL_BATCH): string[] {
   const childArgs = ['--measure', backend, '--loss', loss, '--arch', net, '--steps', String(steps)];
-  childArgs.push('--threads', String(workers), '--wasm-threads', String(wasmThreads));
+  childArgs.push(
+    '--threads',
+    String(workers),
+    '--wasm-threads',
+    String(wasmThreads),
+    '--batch',
+    String(batch),
+  );
   childArgs.push('--cpu-steps', String(cpuSteps), '--warmup', backend === 'cpu' ? '0' : args.warmup);
-  // process.execArgv carries tsx's loader flags.
-  const r = spawnSync(process.execPath, [...process.execArgv, script, ...childArgs], {
+  return [...process.execArgv, fileURLToPath(import.meta.url), ...childArgs];
+}
+
+function measureInChild(backend: string, net: Arch, loss: Loss, workers: number): Timed | undefined {
+  const r = spawnSync(process.execPath, measureArgs(backend, net, loss, workers), {
     encoding: 'utf8',
     timeout: 1_800_000,
   });
@@ -357,10 +367,7 @@ async function main(): Promise<void> {
 
 /** One --measure child of one-thread training steps at `batch`, started now; resolves to its result. */
 function measureAsync(loss: Loss, batch: number): Promise<Timed> {
-  const script = fileURLToPath(import.meta.url);
-  const childArgs = ['--measure', 'wasm', '--loss', loss, '--arch', arch, '--steps', String(steps)];
-  childArgs.push('--threads', '1', '--batch', String(batch), '--warmup', args.warmup, '--cpu-steps', '0');
-  const child = spawn(process.execPath, [...process.execArgv, script, ...childArgs]);
+  const child = spawn(process.execPath, measureArgs('wasm', arch, loss, 1, batch));
   let out = '';
   child.stdout.on('data', (d) => {
     out += d;
